@@ -1,0 +1,54 @@
+// Output files are written to a temporary file beside the target and renamed into place, so a crash or a
+// cancelled job never leaves a half-written file under the requested name, and inputs are never overwritten.
+import { randomBytes } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+
+/** Thrown when an output path names one of the job's inputs. */
+export class OutputOverwritesInputError extends Error {
+  constructor(readonly output: string) {
+    super(`${output}: refusing to write the output over an input file; choose another output path`);
+    this.name = 'OutputOverwritesInputError';
+  }
+}
+
+function canonicalPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** Throws OutputOverwritesInputError when `output` is the same file as any of `inputs` (after resolving links). */
+export function assertNotAnInput(output: string, inputs: readonly string[]): void {
+  const target = canonicalPath(output);
+  if (inputs.some((input) => canonicalPath(input) === target)) throw new OutputOverwritesInputError(output);
+}
+
+/**
+ * Runs `write` against a temporary file in the target's folder, then renames it to `output`.
+ * On error, or when `signal` is aborted, the temporary file is removed and `output` is left as it was.
+ */
+export async function writeFileAtomically(
+  output: string,
+  inputs: readonly string[],
+  write: (handle: FileHandle) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  assertNotAnInput(output, inputs);
+  const temporary = join(dirname(output), `.${basename(output)}.${randomBytes(6).toString('hex')}.partial`);
+  const handle = await open(temporary, 'wx');
+  try {
+    await write(handle);
+    signal?.throwIfAborted();
+    await handle.sync();
+    await handle.close();
+    await rename(temporary, output);
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}

@@ -1,0 +1,57 @@
+// Bounded random access to a file: every read is checked against the file's size, so a corrupt header
+// can never make a reader allocate or read past the end of the file.
+import { open, type FileHandle } from 'node:fs/promises';
+import { CheckpointError } from './checkpoint';
+
+export class RandomAccessFile {
+  private constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+    /** File size in bytes, read once at open. */
+    readonly size: number,
+  ) {}
+
+  static async open(path: string): Promise<RandomAccessFile> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      throw new CheckpointError(path, `cannot open the file: ${(error as Error).message}`);
+    }
+    const { size } = await handle.stat();
+    return new RandomAccessFile(path, handle, size);
+  }
+
+  /**
+   * Reads exactly `length` bytes at absolute `offset`. Throws a CheckpointError naming `what` and the offset
+   * when the range leaves the file, before allocating anything.
+   */
+  async read(offset: number, length: number, what: string): Promise<Uint8Array> {
+    this.checkRange(offset, length, what);
+    const bytes = new Uint8Array(length);
+    let filled = 0;
+    while (filled < length) {
+      const { bytesRead } = await this.handle.read(bytes, filled, length - filled, offset + filled);
+      if (bytesRead === 0) {
+        throw new CheckpointError(this.path, `file ended at byte ${offset + filled} while reading ${what}; the file may be truncated`, { offset: offset + filled });
+      }
+      filled += bytesRead;
+    }
+    return bytes;
+  }
+
+  /** Throws unless [offset, offset + length) lies inside the file. */
+  checkRange(offset: number, length: number, what: string): void {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.size) {
+      throw new CheckpointError(
+        this.path,
+        `${what} spans bytes ${offset}..${offset + length}, outside the file (${this.size} bytes); the file is truncated or its header is corrupt`,
+        { offset },
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
