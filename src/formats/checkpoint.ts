@@ -57,6 +57,21 @@ export interface StoredTensor {
   readonly data: ArrayBufferView;
 }
 
+/** A named tensor to write; `data` follows the `StoredTensor` conventions for `dtype`. */
+export interface NamedTensor extends StoredTensor {
+  readonly name: string;
+}
+
+/** Options every writer takes. */
+export interface WriteOptions {
+  /** Paths of the job's inputs: the writer refuses to write over any of them. */
+  readonly inputs: readonly string[];
+  /** Text metadata recorded in the file where the format has a place for it (tool, version, inputs, λ). */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Aborting removes the temporary file and leaves no output. */
+  readonly signal?: AbortSignal;
+}
+
 export type FloatTensorData = Float32Array | Float64Array;
 
 /** A real-valued tensor in memory, row-major and contiguous. */
@@ -86,6 +101,12 @@ export interface Checkpoint {
   readTensor(name: string, as: 'float32'): Promise<Float32Array>;
   readTensor(name: string, as: 'float64'): Promise<Float64Array>;
   readTensor(name: string, as?: 'stored'): Promise<StoredTensor>;
+
+  /**
+   * Reads one tensor as float32 in row-major chunks of at most `maxChunkBytes` bytes of output, so statistics
+   * and diffs of multi-GB tensors run in bounded memory. Chunks arrive in order and cover the tensor once.
+   */
+  readTensorChunks(name: string, maxChunkBytes: number): AsyncIterable<Float32Array>;
 
   /** Releases file handles. The checkpoint is unusable afterwards. */
   close(): Promise<void>;
