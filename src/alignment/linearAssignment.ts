@@ -1,0 +1,126 @@
+import { applyWarmStart, reduceColumns, reduceFreeRows } from './linearAssignmentInitialization';
+import { augmentFromFreeRow } from './linearAssignmentShortestPath';
+import { createAssignmentState, listFreeRows } from './linearAssignmentState';
+
+export interface AssignmentOptions {
+  /** Maximize the total instead of minimizing it (weight matching maximizes). Default false. */
+  maximize?: boolean;
+  /**
+   * Previous solution and its column duals, to warm-start a nearly identical problem. The result
+   * is as exact as a cold solve. Pairs of the previous solution that are still row minima under
+   * the previous duals are kept and only the other rows are solved again.
+   */
+  warmStart?: { rowToColumn: Int32Array; columnDual: Float64Array };
+}
+
+export interface AssignmentResult {
+  /** rowToColumn[i] is the column assigned to row i. */
+  rowToColumn: Int32Array;
+  total: number;
+  /**
+   * Column duals v of an optimal dual solution, with row duals u such that
+   * cost[i][j] - u[i] - v[j] >= 0 (minimize) or u[i] + v[j] - cost[i][j] >= 0 (maximize), with
+   * equality on assigned pairs. Pass them back through `warmStart`.
+   */
+  columnDual: Float64Array;
+}
+
+/**
+ * Solves the dense linear assignment problem exactly with the Jonker–Volgenant shortest augmenting
+ * path method: column reduction, augmenting row reduction, then one Dijkstra-like shortest path per
+ * remaining free row. Worst case O(rows² · columns) time, O(rows · columns) extra memory for a
+ * Float64 copy of the matrix.
+ *
+ * cost is row-major rows×columns, rows <= columns (rectangular allowed; every row is assigned).
+ * Throws when an entry is NaN or infinite, when rows > columns, or when the sizes or the warm start
+ * do not match the matrix.
+ */
+export function solveLinearAssignment(
+  cost: Float64Array | Float32Array,
+  rows: number,
+  columns: number,
+  options: AssignmentOptions = {},
+): AssignmentResult {
+  validateShape(cost, rows, columns);
+  const sign = options.maximize === true ? -1 : 1;
+  const workingCost = copyToMinimizationForm(cost, rows, columns, sign);
+  const state = createAssignmentState(workingCost, rows, columns);
+
+  if (rows > 0) {
+    let freeRows: Int32Array;
+    if (options.warmStart !== undefined) {
+      validateWarmStart(options.warmStart, rows, columns);
+      applyWarmStart(state, options.warmStart.rowToColumn, options.warmStart.columnDual, sign);
+      freeRows = reduceFreeRows(state, listFreeRows(state));
+    } else if (rows === columns) {
+      reduceColumns(state);
+      freeRows = reduceFreeRows(state, listFreeRows(state));
+    } else {
+      // Column duals start at 0, which the rectangular invariant needs, and every row starts free.
+      freeRows = reduceFreeRows(state, listFreeRows(state));
+    }
+    for (let k = 0; k < freeRows.length; k++) augmentFromFreeRow(state, freeRows[k]);
+  }
+
+  let total = 0;
+  for (let i = 0; i < rows; i++) total += cost[i * columns + state.rowToColumn[i]];
+  const columnDual = state.columnDual;
+  if (sign < 0) {
+    for (let j = 0; j < columns; j++) columnDual[j] = -columnDual[j];
+  }
+  return { rowToColumn: state.rowToColumn, total, columnDual };
+}
+
+function validateShape(cost: Float64Array | Float32Array, rows: number, columns: number): void {
+  if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(columns) || columns < 0) {
+    throw new Error(`Invalid linear assignment size ${rows}×${columns}: rows and columns must be non-negative integers.`);
+  }
+  if (rows > columns) {
+    throw new Error(
+      `Linear assignment needs rows <= columns, got ${rows} rows and ${columns} columns: transpose the matrix and swap the roles of rows and columns.`,
+    );
+  }
+  if (cost.length !== rows * columns) {
+    throw new Error(`Invalid linear assignment matrix: expected ${rows}×${columns} = ${rows * columns} entries, got ${cost.length}.`);
+  }
+}
+
+/** Copies the matrix to Float64 multiplied by `sign`, rejecting the first non-finite entry. */
+function copyToMinimizationForm(cost: Float64Array | Float32Array, rows: number, columns: number, sign: number): Float64Array {
+  const copy = new Float64Array(rows * columns);
+  for (let k = 0; k < copy.length; k++) {
+    const value = cost[k];
+    // value - value is NaN for NaN and ±Infinity and 0 otherwise, cheaper than Number.isFinite here.
+    if (value - value !== 0) {
+      const row = Math.floor(k / columns);
+      const column = k - row * columns;
+      throw new Error(
+        `Invalid similarity matrix: entry at row ${row}, column ${column} is ${value}; linear assignment needs finite values. Check the tensors that produced this matrix for NaN or overflow.`,
+      );
+    }
+    copy[k] = sign * value;
+  }
+  return copy;
+}
+
+function validateWarmStart(warmStart: { rowToColumn: Int32Array; columnDual: Float64Array }, rows: number, columns: number): void {
+  const { rowToColumn, columnDual } = warmStart;
+  if (rowToColumn.length !== rows || columnDual.length !== columns) {
+    throw new Error(
+      `Invalid warm start: expected rowToColumn of length ${rows} and columnDual of length ${columns}, got ${rowToColumn.length} and ${columnDual.length}. Pass the result of a solve of the same size.`,
+    );
+  }
+  const seen = new Uint8Array(columns);
+  for (let i = 0; i < rows; i++) {
+    const column = rowToColumn[i];
+    if (column < 0 || column >= columns || seen[column] === 1) {
+      throw new Error(`Invalid warm start: rowToColumn[${i}] = ${column} is out of range or repeats a column.`);
+    }
+    seen[column] = 1;
+  }
+  for (let j = 0; j < columns; j++) {
+    if (!Number.isFinite(columnDual[j])) {
+      throw new Error(`Invalid warm start: columnDual[${j}] is ${columnDual[j]}, expected a finite number.`);
+    }
+  }
+}

@@ -1,0 +1,184 @@
+import type { AssignmentState } from './linearAssignmentState';
+
+/**
+ * Initial phases of the Jonker–Volgenant method (Jonker and Volgenant 1987, "A shortest augmenting
+ * path algorithm for dense and sparse linear assignment problems"). They are heuristics that assign
+ * most rows cheaply while keeping the state's invariant, so the exact shortest path phase has few
+ * rows left. None of them changes which assignments are optimal.
+ */
+
+/**
+ * Sets each column dual to its column minimum and assigns each column to its minimum row when that
+ * row is still free (square problems only, because unassigned columns end with nonzero duals).
+ * Rows reached by exactly one column then get a reduction transfer: that column's dual drops to the
+ * row's second smallest reduced cost, which leaves room for the later phases.
+ */
+export function reduceColumns(state: AssignmentState): void {
+  const { cost, rows, columns, columnDual, rowToColumn, columnToRow } = state;
+  const minimumRow = new Int32Array(columns);
+  columnDual.fill(Infinity);
+
+  // Row by row, so the matrix is read in memory order.
+  for (let i = 0; i < rows; i++) {
+    const base = i * columns;
+    for (let j = 0; j < columns; j++) {
+      const value = cost[base + j];
+      if (value < columnDual[j]) {
+        columnDual[j] = value;
+        minimumRow[j] = i;
+      }
+    }
+  }
+
+  // Every row is 0-tight on the columns whose minimum it holds, so any of them keeps the invariant.
+  const claims = new Int32Array(rows);
+  for (let j = columns - 1; j >= 0; j--) {
+    const i = minimumRow[j];
+    claims[i]++;
+    if (claims[i] === 1) {
+      rowToColumn[i] = j;
+      columnToRow[j] = i;
+    } else if (columnDual[j] < columnDual[rowToColumn[i]]) {
+      columnToRow[rowToColumn[i]] = -1;
+      rowToColumn[i] = j;
+      columnToRow[j] = i;
+    }
+  }
+
+  if (columns < 2) return;
+  for (let i = 0; i < rows; i++) {
+    if (claims[i] !== 1) continue;
+    const assigned = rowToColumn[i];
+    const base = i * columns;
+    let secondLowest = Infinity;
+    for (let j = 0; j < columns; j++) {
+      if (j === assigned) continue;
+      const reduced = cost[base + j] - columnDual[j];
+      if (reduced < secondLowest) secondLowest = reduced;
+    }
+    columnDual[assigned] -= secondLowest;
+  }
+}
+
+/**
+ * Runs two passes of augmenting row reduction over `freeRows` and returns the rows still free.
+ *
+ * A free row takes the column of its smallest reduced cost. When that minimum is strictly below the
+ * second smallest, the column dual drops by the gap, so both columns become minima of the row and
+ * the evicted row tends to move elsewhere. An evicted row is retried at once only after such a
+ * strict drop, which keeps each pass finite. The number of row scans is also capped, because in
+ * floating point a pass can evict rows back and forth with gaps near rounding error.
+ */
+export function reduceFreeRows(state: AssignmentState, freeRows: Int32Array): Int32Array {
+  const { cost, columns, columnDual, rowToColumn, columnToRow } = state;
+  if (columns < 2) return freeRows;
+  const queue = Int32Array.from(freeRows);
+  let freeCount = queue.length;
+
+  for (let pass = 0; pass < 2 && freeCount > 0; pass++) {
+    const passCount = freeCount;
+    let scanBudget = 4 * passCount + columns;
+    freeCount = 0;
+    let k = 0;
+    while (k < passCount) {
+      if (scanBudget-- <= 0) {
+        // Carry the rows not reached to the free list unchanged.
+        while (k < passCount) queue[freeCount++] = queue[k++];
+        break;
+      }
+      const row = queue[k++];
+      const base = row * columns;
+
+      let lowest = cost[base] - columnDual[0];
+      let lowestColumn = 0;
+      let secondLowest = Infinity;
+      let secondColumn = -1;
+      for (let j = 1; j < columns; j++) {
+        const reduced = cost[base + j] - columnDual[j];
+        if (reduced < secondLowest) {
+          if (reduced >= lowest) {
+            secondLowest = reduced;
+            secondColumn = j;
+          } else {
+            secondLowest = lowest;
+            secondColumn = lowestColumn;
+            lowest = reduced;
+            lowestColumn = j;
+          }
+        }
+      }
+
+      let target = lowestColumn;
+      let evicted = columnToRow[target];
+      let droppedDual = false;
+      if (lowest < secondLowest) {
+        const lowered = columnDual[target] - (secondLowest - lowest);
+        if (lowered < columnDual[target]) {
+          columnDual[target] = lowered;
+          droppedDual = true;
+        }
+      } else if (evicted >= 0) {
+        // A tie: take the free or other minimum column instead of evicting.
+        target = secondColumn;
+        evicted = columnToRow[target];
+      }
+
+      rowToColumn[row] = target;
+      columnToRow[target] = row;
+      if (evicted >= 0) {
+        rowToColumn[evicted] = -1;
+        if (droppedDual) queue[--k] = evicted;
+        else queue[freeCount++] = evicted;
+      }
+    }
+  }
+  return queue.subarray(0, freeCount);
+}
+
+/**
+ * Restores a previous solution as a starting point: keeps its column duals, takes each row dual as
+ * the row minimum of the reduced costs (which makes the duals feasible for any matrix) and keeps
+ * only the previous pairs that are still minima of their row. The rest stay free for the exact phase.
+ *
+ * For rectangular problems the duals are first shifted so their maximum is 0, and every column left
+ * free gets dual 0 as the invariant requires. Raising a dual can make another kept pair non-minimal,
+ * so the check repeats until no pair is dropped.
+ */
+export function applyWarmStart(state: AssignmentState, previousRowToColumn: Int32Array, previousColumnDual: Float64Array, sign: number): void {
+  const { cost, rows, columns, columnDual, rowToColumn, columnToRow } = state;
+  const rectangular = rows < columns;
+  for (let j = 0; j < columns; j++) columnDual[j] = sign * previousColumnDual[j];
+  for (let i = 0; i < rows; i++) {
+    rowToColumn[i] = previousRowToColumn[i];
+    columnToRow[previousRowToColumn[i]] = i;
+  }
+
+  if (rectangular) {
+    let maximum = -Infinity;
+    for (let j = 0; j < columns; j++) maximum = Math.max(maximum, columnDual[j]);
+    for (let j = 0; j < columns; j++) columnDual[j] = columnToRow[j] >= 0 ? columnDual[j] - maximum : 0;
+  }
+
+  let dropped = true;
+  while (dropped) {
+    dropped = false;
+    for (let i = 0; i < rows; i++) {
+      const assigned = rowToColumn[i];
+      if (assigned < 0) continue;
+      const base = i * columns;
+      let lowest = Infinity;
+      for (let j = 0; j < columns; j++) {
+        const reduced = cost[base + j] - columnDual[j];
+        if (reduced < lowest) lowest = reduced;
+      }
+      // Same expression as in the loop, so an exact comparison finds the rows still tight.
+      if (cost[base + assigned] - columnDual[assigned] === lowest) continue;
+      rowToColumn[i] = -1;
+      columnToRow[assigned] = -1;
+      if (rectangular) {
+        columnDual[assigned] = 0;
+        dropped = true;
+      }
+    }
+  }
+}

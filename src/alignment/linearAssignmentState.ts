@@ -1,0 +1,51 @@
+/**
+ * Working state of the shortest augmenting path solver for a minimization problem.
+ *
+ * Invariant kept by every phase: each assigned row i has reduced cost
+ * cost[i][rowToColumn[i]] - columnDual[j] equal to its row minimum of cost[i][k] - columnDual[k].
+ * The row dual is therefore implicit (that row minimum) and never stored. For rectangular
+ * problems every column that was never assigned keeps columnDual 0, and all column duals are <= 0.
+ */
+export interface AssignmentState {
+  /** Row-major rows×columns cost matrix in minimization form. */
+  readonly cost: Float64Array;
+  readonly rows: number;
+  readonly columns: number;
+  readonly columnDual: Float64Array;
+  /** Column of each row, or -1 while the row is free. */
+  readonly rowToColumn: Int32Array;
+  /** Row of each column, or -1 while the column is free. */
+  readonly columnToRow: Int32Array;
+  /** Scratch for the shortest path search: distance, predecessor row and scan order per column. */
+  readonly distance: Float64Array;
+  readonly predecessor: Int32Array;
+  readonly columnOrder: Int32Array;
+}
+
+export function createAssignmentState(cost: Float64Array, rows: number, columns: number): AssignmentState {
+  return {
+    cost,
+    rows,
+    columns,
+    columnDual: new Float64Array(columns),
+    rowToColumn: new Int32Array(rows).fill(-1),
+    columnToRow: new Int32Array(columns).fill(-1),
+    distance: new Float64Array(columns),
+    predecessor: new Int32Array(columns),
+    columnOrder: new Int32Array(columns),
+  };
+}
+
+/** Lists the rows that have no column yet, in increasing order. */
+export function listFreeRows(state: AssignmentState): Int32Array {
+  let count = 0;
+  for (let i = 0; i < state.rows; i++) {
+    if (state.rowToColumn[i] < 0) count++;
+  }
+  const freeRows = new Int32Array(count);
+  let next = 0;
+  for (let i = 0; i < state.rows; i++) {
+    if (state.rowToColumn[i] < 0) freeRows[next++] = i;
+  }
+  return freeRows;
+}
