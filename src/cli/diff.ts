@@ -1,0 +1,88 @@
+// `diff A B [--json] [--stats] [--align]`: structural and statistical comparison of two checkpoints.
+// Exit status 0 when structure, metadata and values are identical, 3 when they differ, 1 on invalid input.
+import { diffCheckpoints, type CheckpointDiff } from '../comparison/checkpointDiff';
+import type { TensorDifference } from '../comparison/tensorDifference';
+import { openCheckpoint } from '../formats/open';
+import type { CommandDefinition } from './command';
+import { formatTable } from './textFormat';
+
+export const EXIT_DIFFERENT = 3;
+
+export const diffCommand: CommandDefinition = {
+  name: 'diff',
+  usage: 'A B [--json] [--stats]',
+  summary: 'Compare two checkpoints: tensors added, removed or changed, metadata, and how far each shared tensor moved.',
+  positionals: [2, 2],
+  options: [
+    { name: 'json', kind: 'switch', description: 'Write the comparison as JSON to standard output.' },
+    { name: 'stats', kind: 'switch', description: 'Add, per shared tensor, relative L2 difference, cosine similarity, max absolute difference, and each side\'s mean and standard deviation.' },
+  ],
+  async run([pathA, pathB], flags, io) {
+    const a = await openCheckpoint(pathA);
+    try {
+      const b = await openCheckpoint(pathB);
+      try {
+        const diff = await diffCheckpoints(a, b, { statistics: Boolean(flags.stats), signal: io.signal });
+        if (flags.json) io.stdout.write(`${JSON.stringify(diffJson(pathA, pathB, diff), null, 2)}\n`);
+        else io.stdout.write(diffText(pathA, pathB, diff, Boolean(flags.stats)));
+        return diff.identical ? 0 : EXIT_DIFFERENT;
+      } finally {
+        await b.close();
+      }
+    } finally {
+      await a.close();
+    }
+  },
+};
+
+function diffJson(pathA: string, pathB: string, diff: CheckpointDiff): object {
+  const { structure } = diff;
+  return {
+    a: pathA,
+    b: pathB,
+    identical: diff.identical,
+    onlyInA: structure.onlyInA,
+    onlyInB: structure.onlyInB,
+    changed: structure.shared.filter((tensor) => !tensor.sameLayout),
+    shared: structure.shared.filter((tensor) => tensor.sameLayout).map((tensor) => ({
+      ...tensor,
+      ...(diff.values.has(tensor.name) ? { stats: finiteJson(diff.values.get(tensor.name)!) } : {}),
+    })),
+    metadata: structure.metadata,
+  };
+}
+
+/** JSON has no Infinity or NaN; they are written as strings so the file stays valid JSON. */
+function finiteJson(difference: TensorDifference): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(difference).map(([key, value]) =>
+    [key, typeof value === 'number' && !Number.isFinite(value) ? String(value) : value]));
+}
+
+function diffText(pathA: string, pathB: string, diff: CheckpointDiff, withStats: boolean): string {
+  const { structure } = diff;
+  const lines = [`A: ${pathA}`, `B: ${pathB}`, diff.identical ? 'identical' : 'different', ''];
+  const describe = (side: { rawName: string; dtype: string; shape: readonly number[] }) => `${side.rawName} ${side.dtype} [${side.shape.join(', ')}]`;
+
+  if (structure.onlyInA.length > 0) lines.push(`only in A (${structure.onlyInA.length}):`, ...structure.onlyInA.map((t) => `  - ${describe(t)}`), '');
+  if (structure.onlyInB.length > 0) lines.push(`only in B (${structure.onlyInB.length}):`, ...structure.onlyInB.map((t) => `  + ${describe(t)}`), '');
+  const changed = structure.shared.filter((tensor) => !tensor.sameLayout);
+  if (changed.length > 0) lines.push(`changed shape or dtype (${changed.length}):`, ...changed.map((t) => `  ~ ${describe(t.a)} -> ${describe(t.b)}`), '');
+
+  const { added, removed, changed: changedKeys } = structure.metadata;
+  if (added.length + removed.length + changedKeys.length > 0) {
+    lines.push('metadata:', ...added.map((key) => `  + ${key}`), ...removed.map((key) => `  - ${key}`), ...changedKeys.map((key) => `  ~ ${key}`), '');
+  }
+
+  const shared = structure.shared.filter((tensor) => tensor.sameLayout);
+  lines.push(`shared tensors: ${shared.length}`);
+  if (withStats) {
+    const format = (value: number | null) => (value === null ? '' : value.toPrecision(4));
+    const rows = shared.map((tensor) => {
+      const stats = diff.values.get(tensor.name)!;
+      return [tensor.name, format(stats.relativeL2), format(stats.cosine), format(stats.maxAbsDifference),
+        format(stats.meanA), format(stats.stdA), format(stats.meanB), format(stats.stdB)];
+    });
+    lines.push(formatTable(['tensor', 'rel. L2', 'cosine', 'max |A-B|', 'mean A', 'std A', 'mean B', 'std B'], rows));
+  }
+  return `${lines.join('\n')}\n`;
+}

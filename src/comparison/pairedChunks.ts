@@ -1,0 +1,34 @@
+// Walks two float32 chunk streams of equally long tensors in lockstep, re-cutting chunks so both sides of each
+// yielded pair have the same length, whatever chunk sizes each reader produces.
+
+export async function* pairChunks(
+  a: AsyncIterable<Float32Array>,
+  b: AsyncIterable<Float32Array>,
+): AsyncGenerator<readonly [Float32Array, Float32Array]> {
+  const iteratorA = a[Symbol.asyncIterator]();
+  const iteratorB = b[Symbol.asyncIterator]();
+  let chunkA = new Float32Array(0);
+  let chunkB = new Float32Array(0);
+
+  while (true) {
+    if (chunkA.length === 0) chunkA = await nextChunk(iteratorA);
+    if (chunkB.length === 0) chunkB = await nextChunk(iteratorB);
+    if (chunkA.length === 0 || chunkB.length === 0) {
+      if (chunkA.length !== chunkB.length) throw new Error('the two tensors ended at different lengths while being compared');
+      return;
+    }
+    const length = Math.min(chunkA.length, chunkB.length);
+    yield [chunkA.subarray(0, length), chunkB.subarray(0, length)];
+    chunkA = chunkA.subarray(length);
+    chunkB = chunkB.subarray(length);
+  }
+}
+
+/** The next non-empty chunk, or an empty array at the end of the stream. */
+async function nextChunk(iterator: AsyncIterator<Float32Array>): Promise<Float32Array> {
+  while (true) {
+    const step = await iterator.next();
+    if (step.done) return new Float32Array(0);
+    if (step.value.length > 0) return step.value;
+  }
+}
