@@ -1,0 +1,81 @@
+// Renders an `align` report as a self-contained HTML page a person can read: summary, objective per sweep,
+// and per-layer cosine similarity before and after alignment. No scripts, no external resources.
+
+/** The fields of the `align` report this page shows; the report carries more. */
+export interface AlignReportSummary {
+  readonly a: string;
+  readonly b: string;
+  readonly spec: { readonly source: string; readonly permutations: Readonly<Record<string, number>> };
+  readonly objective: { readonly before: number; readonly after: number; readonly perSweep: readonly number[] };
+  readonly sweeps: number;
+  readonly distance: { readonly before: number; readonly after: number };
+  readonly layers: readonly { readonly tensor: string; readonly cosineBefore: number; readonly cosineAfter: number }[];
+  readonly executionProvider: string | { readonly name: string; readonly reason?: string };
+  readonly seconds: Readonly<Record<string, number>>;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
+}
+
+function number(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toPrecision(5);
+}
+
+/** One horizontal bar per layer: grey for before, blue for after, on a 0..1 cosine scale (negative clipped to 0). */
+function cosineBars(layers: AlignReportSummary['layers']): string {
+  const rowHeight = 22;
+  const labelWidth = 260;
+  const barWidth = 360;
+  const height = layers.length * rowHeight + 24;
+  const rows = layers.map((layer, index) => {
+    const y = 20 + index * rowHeight;
+    const before = Math.max(0, layer.cosineBefore) * barWidth;
+    const after = Math.max(0, layer.cosineAfter) * barWidth;
+    return [
+      `<text x="0" y="${y + 12}" class="label">${escapeHtml(layer.tensor)}</text>`,
+      `<rect x="${labelWidth}" y="${y}" width="${before.toFixed(1)}" height="8" class="before"/>`,
+      `<rect x="${labelWidth}" y="${y + 9}" width="${after.toFixed(1)}" height="8" class="after"/>`,
+      `<text x="${labelWidth + barWidth + 8}" y="${y + 12}" class="label">${number(layer.cosineBefore)} → ${number(layer.cosineAfter)}</text>`,
+    ].join('');
+  });
+  return `<svg width="${labelWidth + barWidth + 140}" height="${height}" role="img" aria-label="cosine similarity per layer">`
+    + `<text x="${labelWidth}" y="12" class="label">cosine similarity, before (grey) and after (blue) alignment</text>${rows.join('')}</svg>`;
+}
+
+export function renderAlignReportHtml(report: AlignReportSummary): string {
+  const provider = typeof report.executionProvider === 'string'
+    ? report.executionProvider
+    : `${report.executionProvider.name}${report.executionProvider.reason ? ` (${report.executionProvider.reason})` : ''}`;
+  const permutations = Object.entries(report.spec.permutations).map(([name, size]) => `${escapeHtml(name)} (${size})`).join(', ');
+  const seconds = Object.entries(report.seconds).map(([stage, value]) => `${escapeHtml(stage)} ${value.toFixed(3)} s`).join(', ');
+  const sweeps = report.objective.perSweep.map((value, index) => `<tr><td>${index + 1}</td><td>${number(value)}</td></tr>`).join('');
+
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>Weight matching: ${escapeHtml(report.b)} onto ${escapeHtml(report.a)}</title>
+<style>
+body { font: 14px system-ui, sans-serif; margin: 2em; color: #1f2328; }
+table { border-collapse: collapse; } td, th { padding: 2px 10px; text-align: left; border-bottom: 1px solid #ddd; }
+.label { font: 12px system-ui, sans-serif; fill: #1f2328; } .before { fill: #9aa0a6; } .after { fill: #1a73e8; }
+</style></head><body>
+<h1>Weight matching report</h1>
+<table>
+<tr><th>model A</th><td>${escapeHtml(report.a)}</td></tr>
+<tr><th>model B</th><td>${escapeHtml(report.b)}</td></tr>
+<tr><th>permutation spec</th><td>${escapeHtml(report.spec.source)}</td></tr>
+<tr><th>permutations</th><td>${permutations}</td></tr>
+<tr><th>objective Σ⟨A, π(B)⟩</th><td>${number(report.objective.before)} → ${number(report.objective.after)}</td></tr>
+<tr><th>distance ‖A − π(B)‖</th><td>${number(report.distance.before)} → ${number(report.distance.after)}</td></tr>
+<tr><th>sweeps</th><td>${report.sweeps}</td></tr>
+<tr><th>execution provider</th><td>${escapeHtml(provider)}</td></tr>
+<tr><th>time</th><td>${seconds}</td></tr>
+</table>
+<h2>Per-layer similarity</h2>
+${cosineBars(report.layers)}
+<h2>Objective after each sweep</h2>
+<table><tr><th>sweep</th><th>objective</th></tr>${sweeps}</table>
+</body></html>
+`;
+}
