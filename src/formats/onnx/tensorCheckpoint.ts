@@ -1,0 +1,105 @@
+// A Checkpoint over tensors whose stored bytes lie contiguously at known offsets in one or more files, as in
+// ONNX raw_data and external data, Flax msgpack array payloads and GGUF tensor data. Formats supply the
+// entries and, where a tensor is not stored contiguously, its bytes from memory.
+import type { Checkpoint, CheckpointFormat, StoredTensor, TensorEntry } from '../checkpoint';
+import { CheckpointError, elementCount } from '../checkpoint';
+import { decodeStored, decodeToFloat, dtypeSize } from '../dtype';
+import { RandomAccessFile } from '../fileRange';
+
+export interface TensorCheckpointSource {
+  readonly path: string;
+  readonly format: CheckpointFormat;
+  readonly tensors: readonly TensorEntry[];
+  readonly metadata: Readonly<Record<string, unknown>>;
+  /** Stored bytes of tensors that are not contiguous in a file (ONNX typed fields), decoded at open. */
+  readonly inMemory?: ReadonlyMap<string, Uint8Array>;
+  /**
+   * Throws a CheckpointError when `entry` cannot be read `as` requested (an unsupported or quantized type).
+   * By default every type that `dtypeSize` knows is readable.
+   */
+  readonly checkReadable?: (entry: TensorEntry, as: 'stored' | 'float32' | 'float64') => void;
+}
+
+/** Builds a Checkpoint whose reads go straight to each tensor's bytes; `main` is the already opened `source.path`. */
+export function createTensorCheckpoint(source: TensorCheckpointSource, main: RandomAccessFile): Checkpoint {
+  const entries = new Map(source.tensors.map((entry) => [entry.name, entry]));
+  const files = new Map<string, Promise<RandomAccessFile>>([[source.path, Promise.resolve(main)]]);
+  let closed = false;
+
+  const fileOf = (entry: TensorEntry): Promise<RandomAccessFile> => {
+    const path = entry.file ?? source.path;
+    let file = files.get(path);
+    if (file === undefined) {
+      file = RandomAccessFile.open(path);
+      files.set(path, file);
+    }
+    return file;
+  };
+
+  const entryOf = (name: string, as: 'stored' | 'float32' | 'float64'): TensorEntry => {
+    if (closed) throw new CheckpointError(source.path, 'the checkpoint was closed; open it again to read tensors');
+    const entry = entries.get(name);
+    if (entry === undefined) {
+      throw new CheckpointError(source.path, `no tensor named "${name}"; run inspect to list the tensor names`, { tensor: name });
+    }
+    if (source.checkReadable !== undefined) {
+      source.checkReadable(entry, as);
+    } else if (dtypeSize(entry.dtype) === undefined) {
+      throw new CheckpointError(source.path, `tensor "${name}" has type ${entry.dtype}, which cannot be read`, { tensor: name });
+    }
+    return entry;
+  };
+
+  const storedBytes = async (entry: TensorEntry): Promise<Uint8Array> => {
+    const bytes = source.inMemory?.get(entry.name);
+    if (bytes !== undefined) return bytes;
+    const file = await fileOf(entry);
+    return file.read(entry.offset, entry.length, `tensor "${entry.name}"`);
+  };
+
+  async function readTensor(name: string, as: 'float32'): Promise<Float32Array>;
+  async function readTensor(name: string, as: 'float64'): Promise<Float64Array>;
+  async function readTensor(name: string, as?: 'stored'): Promise<StoredTensor>;
+  async function readTensor(name: string, as: 'stored' | 'float32' | 'float64' = 'stored'): Promise<StoredTensor | Float32Array | Float64Array> {
+    const entry = entryOf(name, as);
+    const bytes = await storedBytes(entry);
+    const count = elementCount(entry.shape);
+    if (as === 'stored') return { dtype: entry.dtype, shape: entry.shape, data: decodeStored(bytes, entry.dtype, count) };
+    return decodeToFloat(bytes, entry.dtype, count, as === 'float32' ? Float32Array : Float64Array);
+  }
+
+  async function* readTensorChunks(name: string, maxChunkBytes: number): AsyncIterable<Float32Array> {
+    const entry = entryOf(name, 'float32');
+    const count = elementCount(entry.shape);
+    // Each output element takes 4 bytes; at least one element per chunk so that progress is always made.
+    const elementsPerChunk = Math.max(1, Math.floor(maxChunkBytes / 4));
+    const inMemory = source.inMemory?.get(entry.name);
+    const size = dtypeSize(entry.dtype);
+    if (inMemory !== undefined || size === undefined) {
+      const values = await readTensor(name, 'float32');
+      for (let start = 0; start < count; start += elementsPerChunk) yield values.slice(start, start + elementsPerChunk);
+      return;
+    }
+    const file = await fileOf(entry);
+    for (let start = 0; start < count; start += elementsPerChunk) {
+      const chunkCount = Math.min(elementsPerChunk, count - start);
+      const bytes = await file.read(entry.offset + start * size, chunkCount * size, `tensor "${entry.name}"`);
+      yield decodeToFloat(bytes, entry.dtype, chunkCount, Float32Array) as Float32Array;
+    }
+  }
+
+  return {
+    path: source.path,
+    format: source.format,
+    tensors: source.tensors,
+    metadata: source.metadata,
+    readTensor,
+    readTensorChunks,
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      const opened = await Promise.allSettled(files.values());
+      for (const result of opened) if (result.status === 'fulfilled') await result.value.close();
+    },
+  };
+}
