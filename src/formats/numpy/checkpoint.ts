@@ -1,0 +1,136 @@
+// A Checkpoint over NumPy arrays: a .npy file, or the stored and deflated members of an .npz archive.
+import type { Entry, ZipFile } from 'yauzl';
+import {
+  CheckpointError, elementCount,
+  type Checkpoint, type CheckpointFormat, type StoredTensor, type TensorEntry,
+} from '../checkpoint';
+import { elementsPerChunk, readContiguousFloat32Chunks, storedBytesToFloat32 } from '../contiguousChunks';
+import { decodeStored, decodeToFloat, dtypeSize, swapByteOrder } from '../dtype';
+import type { RandomAccessFile } from '../fileRange';
+import { fortranToC } from './fortranOrder';
+import type { NpyHeader } from './header';
+import { inflateMember } from './npz';
+
+/** One array: its listing, its header and where its data bytes come from. */
+export interface NumpyArray {
+  readonly entry: TensorEntry;
+  readonly header: NpyHeader;
+  /** `file`: `entry.offset` and `entry.length` locate the data in the file. `deflated`: the member must be inflated. */
+  readonly source: { readonly kind: 'file' } | { readonly kind: 'deflated'; readonly member: Entry };
+}
+
+export class NumpyCheckpoint implements Checkpoint {
+  readonly tensors: readonly TensorEntry[];
+  private readonly byName = new Map<string, NumpyArray>();
+
+  constructor(
+    readonly path: string,
+    readonly format: CheckpointFormat,
+    arrays: readonly NumpyArray[],
+    readonly metadata: Readonly<Record<string, unknown>>,
+    private readonly file: RandomAccessFile,
+    private readonly zip?: ZipFile,
+  ) {
+    this.tensors = arrays.map((array) => array.entry);
+    for (const array of arrays) this.byName.set(array.entry.name, array);
+  }
+
+  readTensor(name: string, as: 'float32'): Promise<Float32Array>;
+  readTensor(name: string, as: 'float64'): Promise<Float64Array>;
+  readTensor(name: string, as?: 'stored'): Promise<StoredTensor>;
+  async readTensor(name: string, as: 'stored' | 'float32' | 'float64' = 'stored'): Promise<StoredTensor | Float32Array | Float64Array> {
+    const array = this.locate(name);
+    const { header } = array;
+    const bytes = await this.readDataBytes(array);
+    const size = dtypeSize(header.dtype) as number;
+    if (header.byteOrder === 'big') swapByteOrder(bytes, size);
+    const ordered = header.fortranOrder ? fortranToC(bytes, header.shape, size) : bytes;
+    const count = elementCount(header.shape);
+    if (as === 'float32') return storedBytesToFloat32(ordered, header.dtype, count, 'little');
+    if (as === 'float64') return decodeToFloat(ordered, header.dtype, count, Float64Array) as Float64Array;
+    return { dtype: header.dtype, shape: header.shape, data: decodeStored(ordered, header.dtype, count) };
+  }
+
+  async *readTensorChunks(name: string, maxChunkBytes: number): AsyncGenerator<Float32Array> {
+    const array = this.locate(name);
+    const { header } = array;
+    if (header.fortranOrder) {
+      // Row-major chunks of a column-major array are scattered over the whole data, so the array is read whole.
+      // NOTE: memory use is the whole tensor here, not maxChunkBytes.
+      const values = await this.readTensor(name, 'float32');
+      const step = elementsPerChunk(maxChunkBytes);
+      for (let first = 0; first < values.length; first += step) yield values.subarray(first, first + step);
+      return;
+    }
+    if (array.source.kind === 'file') {
+      yield* readContiguousFloat32Chunks(this.file, array.entry, maxChunkBytes, header.byteOrder);
+      return;
+    }
+    yield* this.inflatedChunks(array, array.source.member, maxChunkBytes);
+  }
+
+  async close(): Promise<void> {
+    this.zip?.close();
+    await this.file.close();
+  }
+
+  private locate(name: string): NumpyArray {
+    const array = this.byName.get(name);
+    if (array === undefined) throw new CheckpointError(this.path, `no array named "${name}" in this file`, { tensor: name });
+    return array;
+  }
+
+  /** Reads the array's data bytes as stored: file byte order, and Fortran order when the header says so. */
+  private async readDataBytes(array: NumpyArray): Promise<Uint8Array> {
+    const { entry, header, source } = array;
+    if (source.kind === 'file') return this.file.read(entry.offset, entry.length, `array "${entry.name}"`);
+
+    const result = new Uint8Array(header.dataLength);
+    let position = 0;
+    for await (const piece of this.memberData(array, source.member)) {
+      result.set(piece, position);
+      position += piece.byteLength;
+    }
+    return result;
+  }
+
+  /** Yields the inflated data bytes of a deflated member after its .npy header, checking the total count. */
+  private async *memberData(array: NumpyArray, member: Entry): AsyncGenerator<Uint8Array> {
+    const { header, entry } = array;
+    const total = header.dataStart + header.dataLength;
+    let position = 0;
+    for await (const piece of inflateMember(this.path, this.zip as ZipFile, member, total)) {
+      const skip = Math.max(0, Math.min(piece.byteLength, header.dataStart - position));
+      position += piece.byteLength;
+      if (skip < piece.byteLength) yield piece.subarray(skip);
+    }
+    if (position < total) {
+      throw new CheckpointError(this.path, `member "${member.fileName}" inflates to ${position} bytes but its .npy header calls for ${total}; the archive is truncated or corrupt`, { tensor: entry.name, offset: entry.offset });
+    }
+  }
+
+  /** Converts a deflated member to float32 chunks as it inflates, holding at most one chunk of input bytes. */
+  private async *inflatedChunks(array: NumpyArray, member: Entry, maxChunkBytes: number): AsyncGenerator<Float32Array> {
+    const { header } = array;
+    const size = dtypeSize(header.dtype) as number;
+    const step = elementsPerChunk(maxChunkBytes);
+    let remaining = elementCount(header.shape);
+    let pending = new Uint8Array(Math.min(step, remaining) * size);
+    let filled = 0;
+    for await (let piece of this.memberData(array, member)) {
+      while (piece.byteLength > 0 && pending.byteLength > 0) {
+        const take = Math.min(piece.byteLength, pending.byteLength - filled);
+        pending.set(piece.subarray(0, take), filled);
+        filled += take;
+        piece = piece.subarray(take);
+        if (filled === pending.byteLength && filled > 0) {
+          const count = filled / size;
+          yield storedBytesToFloat32(pending, header.dtype, count, header.byteOrder);
+          remaining -= count;
+          pending = new Uint8Array(Math.min(step, remaining) * size);
+          filled = 0;
+        }
+      }
+    }
+  }
+}
