@@ -1,0 +1,58 @@
+// One onnxruntime session per alignment computing the similarity matrix C_p of one permutation per run.
+import * as ort from 'onnxruntime-node';
+import type { FloatTensor } from '../formats/checkpoint';
+import type { ResolvedSpec } from '../alignment/permutationSpec';
+import { createSession, type ExecutionProviderChoice, type ExecutionProviderUsed } from './executionProvider';
+import { buildSimilarityModel, type Precision, type SimilarityModel } from './similarityModel';
+
+export class SimilaritySession {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly model: Omit<SimilarityModel, 'bytes'>,
+    private readonly sizes: ReadonlyMap<string, number>,
+    readonly provider: ExecutionProviderUsed,
+  ) {}
+
+  /** Builds the model from the cost tensors of `spec` and starts a session on the chosen execution provider. */
+  static async create(
+    spec: ResolvedSpec,
+    a: ReadonlyMap<string, FloatTensor>,
+    b: ReadonlyMap<string, FloatTensor>,
+    options: { readonly precision: Precision; readonly executionProvider: ExecutionProviderChoice },
+  ): Promise<SimilaritySession> {
+    const { bytes, inputs, outputs } = buildSimilarityModel(spec, a, b, options.precision);
+    const { session, provider } = await createSession(bytes, options.executionProvider);
+    return new SimilaritySession(session, { inputs, outputs }, spec.permutations, provider);
+  }
+
+  /** Whether any cost tensor has an axis on `permutation`; without one its similarity matrix is zero. */
+  hasCostTerms(permutation: string): boolean {
+    return this.model.outputs.has(permutation);
+  }
+
+  /**
+   * Returns C_p (row-major n×n): C[i][j] is the inner product of A's unit i with B's unit j, other axes of B
+   * permuted by `permutations`.
+   */
+  async similarity(permutation: string, permutations: ReadonlyMap<string, ArrayLike<number>>): Promise<Float32Array | Float64Array> {
+    const output = this.model.outputs.get(permutation);
+    if (output === undefined) throw new Error(`permutation "${permutation}" has no cost terms`);
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, { indices, select }] of this.model.inputs) {
+      const size = this.sizes.get(name) as number;
+      const perm = permutations.get(name);
+      const values = new BigInt64Array(size);
+      for (let i = 0; i < size; i++) values[i] = BigInt(perm === undefined ? i : perm[i]);
+      feeds[indices] = new ort.Tensor('int64', values, [size]);
+      feeds[select] = new ort.Tensor('bool', new Uint8Array([name === permutation ? 1 : 0]), [1]);
+    }
+    const result = await this.session.run(feeds, [output]);
+    const data = result[output].data;
+    if (!(data instanceof Float32Array || data instanceof Float64Array)) throw new Error(`onnxruntime returned ${result[output].type} for ${output}`);
+    return data;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
