@@ -57,7 +57,7 @@ export function resolvePermutationSpec(spec: PermutationSpec, source: string, a:
       throw new PermutationSpecError(source, `shape [${entryA.shape.join(', ')}] in ${a.path} differs from [${entryB.shape.join(', ')}] in ${b.path}; the checkpoints are not the same architecture`, { tensor: name, axis });
     }
     if (entries.length !== entryA.shape.length) {
-      throw new PermutationSpecError(source, `the spec gives ${entries.length} axes but the tensor has shape [${entryA.shape.join(', ')}] (${entryA.shape.length} axes)`, { tensor: name, axis: Math.min(entries.length, entryA.shape.length) });
+      throw new PermutationSpecError(source, `the spec has ${entries.length} axis ${entries.length === 1 ? 'entry' : 'entries'} but the tensor has ${entryA.shape.length} axes (shape [${entryA.shape.join(', ')}])`, { tensor: name, axis: Math.min(entries.length, entryA.shape.length) });
     }
 
     const axes = entries.map((entry, axis): AxisPermutation | null => {
