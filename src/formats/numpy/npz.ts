@@ -66,12 +66,14 @@ export async function* inflateMember(path: string, zip: ZipFile, entry: Entry, m
     for await (const piece of stream as AsyncIterable<Buffer>) {
       total += piece.byteLength;
       if (total > maxBytes) {
-        throw new CheckpointError(path, `member "${entry.fileName}" inflates to more than the ${maxBytes} bytes its .npy header calls for; the archive is corrupt`, { tensor: entry.fileName });
+        throw new CheckpointError(path, `member "${entry.fileName}" inflates to more than the ${maxBytes} bytes its .npy header calls for; the archive is corrupt`, { tensor: entry.fileName.replace(/\.npy$/, '') });
       }
       yield piece;
     }
   } catch (error) {
-    throw zipError(path, error);
+    if (error instanceof CheckpointError) throw error;
+    // yauzl reports corrupt deflate data and a stream longer or shorter than the declared size here.
+    throw new CheckpointError(path, `member "${entry.fileName}": ${(error as Error).message}; the archive is corrupt`, { tensor: entry.fileName.replace(/\.npy$/, '') });
   } finally {
     stream.destroy();
   }
