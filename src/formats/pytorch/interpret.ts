@@ -1,0 +1,257 @@
+// Interprets the symbolic value of a PyTorch pickle: calls to allow-listed globals (tensor rebuild functions,
+// OrderedDict, torch.Size, ...) become tensor references and plain containers; every other call stays opaque.
+// Nothing is executed, and an opaque call does not stop the tensors around it from being listed.
+import { CheckpointError } from '../checkpoint';
+import { STORAGE_DTYPES, TORCH_DTYPES } from '../pickle/globals';
+import { MAX_NESTING } from '../pickle/unpickler';
+import { calleeName, globalName, isPickleObject, type PickleCall, type PickleObject, type PickleValue } from '../pickle/values';
+
+/** A storage named by a persistent id `('storage', type, key, location, numel[, view_metadata])`. */
+export interface StorageRef {
+  readonly key: string;
+  /** Element type of the storage class (`F32` for FloatStorage, `U8` for UntypedStorage). */
+  readonly dtype: string;
+  readonly location: string;
+  /** Elements the persistent id declares (bytes for UntypedStorage). */
+  readonly numel: number;
+  /** Legacy storage views: element offset into the root storage `key`. */
+  readonly viewOffset: number;
+}
+
+export interface TensorRef {
+  readonly kind: 'tensor';
+  readonly storage: StorageRef;
+  readonly dtype: string;
+  /** In elements of `dtype`, from the storage's first element. */
+  readonly storageOffset: number;
+  readonly shape: readonly number[];
+  /** In elements. */
+  readonly stride: readonly number[];
+}
+
+export type PlainValue = null | boolean | number | bigint | string | Uint8Array | TensorRef | PlainList | PlainDict | Opaque;
+
+export interface PlainList {
+  readonly kind: 'list' | 'tuple' | 'set';
+  readonly items: PlainValue[];
+}
+
+export interface PlainDict {
+  readonly kind: 'dict';
+  readonly entries: Array<[PlainValue, PlainValue]>;
+}
+
+/** A value this reader does not rebuild, described by the call or global that makes it. */
+export interface Opaque {
+  readonly kind: 'opaque';
+  readonly description: string;
+}
+
+const DICT_CLASSES = new Set([
+  'collections.OrderedDict', 'builtins.dict', '__builtin__.dict',
+  'pytorch_lightning.utilities.parsing.AttributeDict', 'lightning_fabric.utilities.data.AttributeDict',
+  'lightning.fabric.utilities.data.AttributeDict',
+]);
+
+const TENSOR_REBUILDERS = new Set([
+  'torch._utils._rebuild_tensor', 'torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_tensor_v3',
+]);
+
+const PARAMETER_WRAPPERS = new Set([
+  'torch._utils._rebuild_parameter', 'torch._utils._rebuild_parameter_with_state', 'torch.nn.parameter.Parameter',
+]);
+
+export interface InterpretedPickle {
+  readonly value: PlainValue;
+  /** Every storage a persistent id names, by key (legacy files need each one's dtype to find the next). */
+  readonly storages: ReadonlyMap<string, StorageRef>;
+}
+
+/** Turns a symbolic pickle value into plain values and tensor references. */
+export function interpretPickle(root: PickleValue, file: string): InterpretedPickle {
+  const interpreter = new Interpreter(file);
+  const value = interpreter.value(root, 0);
+  return { value, storages: interpreter.storages };
+}
+
+class Interpreter {
+  readonly storages = new Map<string, StorageRef>();
+  private readonly done = new Map<PickleObject, PlainValue>();
+  private readonly inProgress = new Set<PickleObject>();
+
+  constructor(private readonly file: string) {}
+
+  value(node: PickleValue, depth: number): PlainValue {
+    if (!isPickleObject(node)) return node;
+    // Mutating a memoized container after nesting it can hide depth from the unpickler's count; check again here.
+    if (depth > MAX_NESTING) {
+      throw new CheckpointError(this.file, `the pickle nests values more than ${MAX_NESTING} levels deep; the file is corrupt or crafted`);
+    }
+    const cached = this.done.get(node);
+    if (cached !== undefined) return cached;
+    if (this.inProgress.has(node)) return { kind: 'opaque', description: '<recursive reference>' };
+    this.inProgress.add(node);
+    const result = this.build(node, depth + 1);
+    this.inProgress.delete(node);
+    this.done.set(node, result);
+    return result;
+  }
+
+  private build(node: PickleObject, depth: number): PlainValue {
+    switch (node.kind) {
+      case 'bytes': return node.data;
+      case 'tuple': case 'list': return { kind: node.kind, items: node.items.map((item) => this.value(item, depth)) };
+      case 'set': case 'frozenset': return { kind: 'set', items: node.items.map((item) => this.value(item, depth)) };
+      case 'dict': return { kind: 'dict', entries: node.entries.map(([key, value]) => [this.value(key, depth), this.value(value, depth)]) };
+      case 'global': {
+        if (node.module === 'torch' && Object.hasOwn(TORCH_DTYPES, node.name)) return `torch.${node.name}`;
+        return { kind: 'opaque', description: globalName(node) };
+      }
+      case 'persistent': {
+        const storage = this.storage(node.id);
+        return { kind: 'opaque', description: `storage ${storage.key}` };
+      }
+      case 'call': return this.call(node, depth);
+    }
+  }
+
+  private call(node: PickleCall, depth: number): PlainValue {
+    const name = calleeName(node) ?? '<computed callable>';
+    const args = node.args;
+    if (DICT_CLASSES.has(name)) return this.dictFromCall(node, depth);
+    if (name === 'argparse.Namespace') {
+      const state = this.value(node.state ?? null, depth);
+      return isPlainDict(state) ? state : { kind: 'dict', entries: [] };
+    }
+    if (TENSOR_REBUILDERS.has(name)) return this.tensor(node, name);
+    if (PARAMETER_WRAPPERS.has(name) && args.length > 0) return this.value(args[0], depth);
+    if ((name === 'torch._tensor._rebuild_from_type_v2' || name === 'torch._tensor._rebuild_from_type') && args.length >= 3) {
+      const inner = args[2];
+      if (isPickleObject(inner) && inner.kind === 'tuple') {
+        return this.call({ kind: 'call', callee: args[0], args: inner.items, newObject: false, depth: node.depth }, depth);
+      }
+    }
+    if (name === 'torch.Size' && args.length === 1) {
+      const dims = this.value(args[0], depth);
+      if (isPlainList(dims)) return { kind: 'tuple', items: dims.items };
+    }
+    if (name === '_codecs.encode' && typeof args[0] === 'string') return encodeText(args[0], args[1]);
+    if ((name === 'builtins.set' || name === 'builtins.frozenset' || name === '__builtin__.set') && args.length <= 1) {
+      const items = args.length === 0 ? null : this.value(args[0], depth);
+      return { kind: 'set', items: isPlainList(items) ? items.items : [] };
+    }
+    if ((name === 'builtins.bytearray' || name === '__builtin__.bytearray') && args.length <= 2) {
+      if (args.length === 0) return new Uint8Array(0);
+      const source = this.value(args[0], depth);
+      if (source instanceof Uint8Array) return source;
+      if (typeof source === 'string') return encodeText(source, args[1] ?? 'latin1');
+    }
+    if (name === 'torch.device' && typeof args[0] === 'string') {
+      return typeof args[1] === 'number' ? `${args[0]}:${args[1]}` : args[0];
+    }
+    return { kind: 'opaque', description: `${name}(…)` };
+  }
+
+  private dictFromCall(node: PickleCall, depth: number): PlainDict {
+    const entries: Array<[PlainValue, PlainValue]> = [];
+    const initial = node.args.length > 0 ? this.value(node.args[0], depth) : null;
+    if (isPlainDict(initial)) entries.push(...initial.entries);
+    else if (isPlainList(initial)) {
+      for (const pair of initial.items) {
+        if (isPlainList(pair) && pair.items.length === 2) entries.push([pair.items[0], pair.items[1]]);
+      }
+    }
+    for (const [key, value] of node.dictEntries ?? []) entries.push([this.value(key, depth), this.value(value, depth)]);
+    return { kind: 'dict', entries };
+  }
+
+  /** `_rebuild_tensor(storage, offset, size, stride)`, `_v2(…, requires_grad, hooks[, metadata])`, `_v3(…, dtype)`. */
+  private tensor(node: PickleCall, name: string): TensorRef {
+    const [storageArg, offsetArg, sizeArg, strideArg] = node.args;
+    if (!isPickleObject(storageArg) || storageArg.kind !== 'persistent') {
+      throw this.error(`${name} is called without a persistent storage reference; the file was not written by torch.save`);
+    }
+    const storage = this.storage(storageArg.id);
+    const shape = this.dims(sizeArg, 'size');
+    const stride = this.dims(strideArg, 'stride');
+    if (shape.length !== stride.length) {
+      throw this.error(`a tensor's size (${shape.length} dims) and stride (${stride.length} dims) disagree; the file is corrupt`);
+    }
+    if (typeof offsetArg !== 'number' || !Number.isSafeInteger(offsetArg) || offsetArg < 0) {
+      throw this.error(`a tensor's storage offset ${String(offsetArg)} is not a non-negative integer; the file is corrupt`);
+    }
+    let dtype = storage.dtype;
+    const dtypeArg = name.endsWith('_v3') ? node.args[6] ?? null : null;
+    if (isPickleObject(dtypeArg) && dtypeArg.kind === 'global' && Object.hasOwn(TORCH_DTYPES, dtypeArg.name)) {
+      dtype = TORCH_DTYPES[dtypeArg.name];
+    }
+    return { kind: 'tensor', storage, dtype, storageOffset: offsetArg, shape, stride };
+  }
+
+  private storage(id: PickleValue): StorageRef {
+    const fields = isPickleObject(id) && id.kind === 'tuple' ? id.items : [];
+    const [tag, type, key, location, numel, view] = fields;
+    if (fields.length < 5 || tag !== 'storage') {
+      throw this.error('a persistent id is not a (\'storage\', type, key, location, numel) tuple; the file was not written by torch.save');
+    }
+    if (typeof key !== 'string' || typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) {
+      throw this.error(`storage ${String(key)} has an invalid key or element count; the file is corrupt`);
+    }
+    let dtype: string | undefined;
+    if (isPickleObject(type) && type.kind === 'global') {
+      if (type.module === 'torch.storage' && type.name === 'UntypedStorage') dtype = 'U8';
+      else if (type.module === 'torch' || type.module === 'torch.cuda') dtype = STORAGE_DTYPES[type.name];
+    }
+    if (dtype === undefined) {
+      const described = isPickleObject(type) && type.kind === 'global' ? globalName(type) : 'a non-class value';
+      throw this.error(`storage ${key} has the storage type ${described}, which this reader does not know`);
+    }
+    // Legacy files may point at a view of the root storage `key`: (view_key, element offset, view size).
+    let viewOffset = 0;
+    if (isPickleObject(view) && view.kind === 'tuple' && view.items.length === 3) {
+      const offset = view.items[1];
+      if (typeof offset === 'number' && Number.isSafeInteger(offset) && offset >= 0) viewOffset = offset;
+    }
+    const storage = { key, dtype, location: typeof location === 'string' ? location : String(location), numel, viewOffset };
+    if (!this.storages.has(key)) this.storages.set(key, storage);
+    return storage;
+  }
+
+  private dims(value: PickleValue, what: string): number[] {
+    let items: PickleValue[] | undefined;
+    if (isPickleObject(value) && value.kind === 'tuple') items = value.items;
+    else if (isPickleObject(value) && value.kind === 'call' && calleeName(value) === 'torch.Size') {
+      const inner = value.args[0];
+      if (isPickleObject(inner) && inner.kind === 'tuple') items = inner.items;
+    }
+    if (items === undefined || !items.every((item) => typeof item === 'number' && Number.isSafeInteger(item) && item >= 0)) {
+      throw this.error(`a tensor's ${what} is not a tuple of non-negative integers; the file is corrupt`);
+    }
+    return items as number[];
+  }
+
+  private error(message: string): CheckpointError {
+    return new CheckpointError(this.file, message);
+  }
+}
+
+export function isPlainDict(value: PlainValue): value is PlainDict {
+  return typeof value === 'object' && value !== null && !(value instanceof Uint8Array) && value.kind === 'dict';
+}
+
+export function isPlainList(value: PlainValue): value is PlainList {
+  return typeof value === 'object' && value !== null && !(value instanceof Uint8Array)
+    && (value.kind === 'list' || value.kind === 'tuple' || value.kind === 'set');
+}
+
+export function isTensorRef(value: PlainValue): value is TensorRef {
+  return typeof value === 'object' && value !== null && !(value instanceof Uint8Array) && value.kind === 'tensor';
+}
+
+/** `_codecs.encode(text, encoding)`: protocol 2 writes bytes as their Latin-1 text. */
+function encodeText(text: string, encoding: PickleValue): Uint8Array {
+  if (encoding === 'utf-8' || encoding === 'utf8') return new TextEncoder().encode(text);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
+  return bytes;
+}

@@ -1,0 +1,112 @@
+// Zip access for PyTorch archives: the central directory is listed once with yauzl (ZIP64 included), and
+// stored records are then read straight from the file at their data offset, without inflating anything.
+import yauzl from 'yauzl';
+import { CheckpointError } from '../checkpoint';
+import type { RandomAccessFile } from '../fileRange';
+
+export interface ZipRecord {
+  readonly name: string;
+  /** 0 stored, 8 deflated. */
+  readonly compressionMethod: number;
+  readonly compressedSize: number;
+  readonly uncompressedSize: number;
+  readonly entry: yauzl.Entry;
+}
+
+export interface ZipListing {
+  readonly zip: yauzl.ZipFile;
+  readonly records: ReadonlyMap<string, ZipRecord>;
+}
+
+/** Largest compressed record this reader inflates into memory (data.pkl, byteorder). */
+export const MAX_INFLATED_BYTES = 1 << 30;
+
+/** Lists every entry of the zip's central directory. The returned zip stays open until `zip.close()`. */
+export async function listZip(path: string): Promise<ZipListing> {
+  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => {
+    yauzl.open(path, { lazyEntries: true, autoClose: false, validateEntrySizes: true }, (error, opened) => {
+      if (error || !opened) reject(invalidZip(path, error));
+      else resolve(opened);
+    });
+  });
+  const records = new Map<string, ZipRecord>();
+  await new Promise<void>((resolve, reject) => {
+    zip.on('entry', (entry: yauzl.Entry) => {
+      records.set(entry.fileName, {
+        name: entry.fileName,
+        compressionMethod: entry.compressionMethod,
+        compressedSize: entry.compressedSize,
+        uncompressedSize: entry.uncompressedSize,
+        entry,
+      });
+      zip.readEntry();
+    });
+    zip.on('end', () => resolve());
+    zip.on('error', (error: Error) => {
+      zip.close();
+      reject(invalidZip(path, error));
+    });
+    zip.readEntry();
+  });
+  return { zip, records };
+}
+
+function invalidZip(path: string, error: Error | null): CheckpointError {
+  return new CheckpointError(path, `is not a valid zip archive (${error?.message ?? 'unknown error'}); the file is truncated or corrupt`);
+}
+
+/**
+ * Returns the absolute file offset of a record's data: its local header offset plus the local header's
+ * 30 fixed bytes, file name and extra field (which may differ from the central directory's extra field).
+ * Checks that the record's compressed bytes lie inside the file.
+ */
+export async function recordDataOffset(file: RandomAccessFile, record: ZipRecord): Promise<number> {
+  const headerOffset = record.entry.relativeOffsetOfLocalHeader;
+  const header = await file.read(headerOffset, 30, `the local header of zip record ${record.name}`);
+  const view = new DataView(header.buffer, header.byteOffset, 30);
+  if (view.getUint32(0, true) !== 0x04034b50) {
+    throw new CheckpointError(file.path, `zip record ${record.name} has no local header at byte ${headerOffset}; the archive is corrupt`, { offset: headerOffset });
+  }
+  const dataOffset = headerOffset + 30 + view.getUint16(26, true) + view.getUint16(28, true);
+  if (dataOffset + record.compressedSize > file.size) {
+    throw new CheckpointError(
+      file.path,
+      `zip record ${record.name} declares ${record.compressedSize} bytes at byte ${dataOffset}, past the end of the file (${file.size} bytes); the file is truncated or its zip directory is corrupt`,
+      { offset: dataOffset },
+    );
+  }
+  return dataOffset;
+}
+
+/** Reads a whole record into memory, inflating it when compressed; records above `limit` bytes are rejected. */
+export async function readRecord(file: RandomAccessFile, listing: ZipListing, record: ZipRecord, limit = MAX_INFLATED_BYTES): Promise<Uint8Array> {
+  const dataOffset = await recordDataOffset(file, record);
+  if (record.uncompressedSize > limit) {
+    throw new CheckpointError(
+      file.path,
+      `zip record ${record.name} declares ${record.uncompressedSize} uncompressed bytes, more than the ${limit} this reader loads; the file is corrupt or not a PyTorch checkpoint`,
+      { offset: dataOffset },
+    );
+  }
+  if (record.compressionMethod === 0) return file.read(dataOffset, record.compressedSize, `zip record ${record.name}`);
+  if (record.compressionMethod !== 8) {
+    throw new CheckpointError(file.path, `zip record ${record.name} uses compression method ${record.compressionMethod}; only stored and deflated records can be read`, { offset: dataOffset });
+  }
+  const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => {
+    listing.zip.openReadStream(record.entry, (error, opened) => (error || !opened ? reject(error) : resolve(opened)));
+  }).catch((error: Error) => {
+    throw new CheckpointError(file.path, `cannot inflate zip record ${record.name}: ${error.message}`, { offset: dataOffset });
+  });
+  const output = new Uint8Array(record.uncompressedSize);
+  let filled = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (filled + chunk.length > output.length) throw new Error('the data inflates to more bytes than declared');
+      output.set(chunk, filled);
+      filled += chunk.length;
+    }
+  } catch (error) {
+    throw new CheckpointError(file.path, `cannot inflate zip record ${record.name}: ${(error as Error).message}; the file is corrupt`, { offset: dataOffset });
+  }
+  return output;
+}

@@ -1,0 +1,74 @@
+// Opens PyTorch's zip format (torch.save since 1.6): `<archive>/data.pkl` holds the pickled object, and each
+// storage's bytes are the record `<archive>/data/<key>`, normally stored uncompressed and 64-byte aligned.
+import { CheckpointError, type Checkpoint } from '../checkpoint';
+import type { ByteOrder } from '../contiguousChunks';
+import type { RandomAccessFile } from '../fileRange';
+import { pickleReport, unpickle } from '../pickle/unpickler';
+import { interpretPickle } from './interpret';
+import { layoutCheckpoint } from './layout';
+import { PytorchCheckpoint } from './pytorchCheckpoint';
+import { placeTensors, type StorageLocation } from './tensors';
+import { listZip, readRecord, recordDataOffset, type ZipListing, type ZipRecord } from './zipArchive';
+
+export async function openPytorchZip(file: RandomAccessFile): Promise<Checkpoint> {
+  const listing = await listZip(file.path);
+  try {
+    return await openListed(file, listing);
+  } catch (error) {
+    listing.zip.close();
+    throw error;
+  }
+}
+
+async function openListed(file: RandomAccessFile, listing: ZipListing): Promise<Checkpoint> {
+  const path = file.path;
+  const pickleRecord = findDataPickle(listing);
+  if (pickleRecord === undefined) {
+    const names = [...listing.records.keys()].slice(0, 5).join(', ');
+    throw new CheckpointError(path, `is a zip archive without a data.pkl record (it has ${names || 'no records'}), so torch.save did not write it; pass a PyTorch checkpoint`);
+  }
+  const prefix = pickleRecord.name.slice(0, -'data.pkl'.length);
+  const byteOrder = await readByteOrder(file, listing, prefix);
+
+  const pickleBytes = await readRecord(file, listing, pickleRecord);
+  const fileOffset = pickleRecord.compressionMethod === 0 ? await recordDataOffset(file, pickleRecord) : undefined;
+  const { value, globals } = unpickle(pickleBytes, { file: path, label: pickleRecord.name, ...(fileOffset === undefined ? {} : { fileOffset }) });
+  const layout = layoutCheckpoint(interpretPickle(value, path).value);
+
+  const locations = new Map<string, StorageLocation>();
+  for (const { tensor } of layout.tensors) {
+    const key = tensor.storage.key;
+    if (locations.has(key)) continue;
+    const record = listing.records.get(`${prefix}data/${key}`);
+    if (record === undefined) continue;
+    locations.set(key, {
+      offset: await recordDataOffset(file, record),
+      byteLength: record.uncompressedSize,
+      description: `zip record ${record.name}`,
+      ...(record.compressionMethod === 0 ? {} : {
+        unreadable: `its zip record ${record.name} is compressed (method ${record.compressionMethod}), but tensor data must be stored uncompressed as torch.save writes it; re-save the checkpoint with torch.save`,
+      }),
+    });
+  }
+  const placed = placeTensors(path, layout.tensors, (key) => locations.get(key));
+  return new PytorchCheckpoint(path, 'pytorch-zip', file, placed, layout.metadata, pickleReport(globals), byteOrder, () => listing.zip.close());
+}
+
+/** The data.pkl record nearest the archive root (TorchScript archives may hold others deeper down). */
+function findDataPickle(listing: ZipListing): ZipRecord | undefined {
+  let best: ZipRecord | undefined;
+  for (const record of listing.records.values()) {
+    if (record.name !== 'data.pkl' && !record.name.endsWith('/data.pkl')) continue;
+    if (best === undefined || record.name.split('/').length < best.name.split('/').length) best = record;
+  }
+  return best;
+}
+
+/** torch.save records the writer's byte order since 2.1; files without the record are little-endian. */
+async function readByteOrder(file: RandomAccessFile, listing: ZipListing, prefix: string): Promise<ByteOrder> {
+  const record = listing.records.get(`${prefix}byteorder`);
+  if (record === undefined) return 'little';
+  const text = new TextDecoder().decode(await readRecord(file, listing, record, 64)).trim();
+  if (text === 'little' || text === 'big') return text;
+  throw new CheckpointError(file.path, `zip record ${record.name} names the byte order "${text.slice(0, 20)}"; expected "little" or "big"`);
+}
