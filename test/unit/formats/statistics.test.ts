@@ -1,0 +1,187 @@
+// Tensor statistics against a NumPy reference computed on the same safetensors file: moments, extremes,
+// NaN/Inf/zero counts and np.histogram bins, with chunks small enough that every tensor spans many of them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NamedTensor } from '../../../src/formats/checkpoint';
+import { openSafetensors } from '../../../src/formats/safetensors/reader';
+import { writeSafetensors } from '../../../src/formats/safetensors/writer';
+import { computeTensorStatistics, type TensorStatistics } from '../../../src/formats/statistics';
+import { numberToFloat16Bits } from '../../../src/formats/dtype';
+
+/** A deterministic pseudo-random stream (mulberry32), so the data needs no stored fixture. */
+function randomStream(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function testTensors(): NamedTensor[] {
+  const random = randomStream(11);
+  // A large mean with a small spread: a naive sum of squares loses every digit of the variance here.
+  const offset = new Float32Array(100_003);
+  for (let i = 0; i < offset.length; i++) offset[i] = 10_000 + (random() - 0.5) * 0.01;
+  const special = new Float32Array(50_000);
+  for (let i = 0; i < special.length; i++) special[i] = (random() - 0.3) * 8;
+  for (let i = 0; i < special.length; i += 97) special[i] = NaN;
+  for (let i = 5; i < special.length; i += 389) special[i] = Infinity;
+  for (let i = 7; i < special.length; i += 1013) special[i] = -Infinity;
+  for (let i = 3; i < special.length; i += 50) special[i] = 0;
+  special[11] = -0;
+  const half = new Uint16Array(9_999);
+  for (let i = 0; i < half.length; i++) half[i] = numberToFloat16Bits((random() - 0.5) * 100);
+  half[17] = 0x7c00;
+  const integers = new Int32Array(4_321);
+  for (let i = 0; i < integers.length; i++) integers[i] = Math.floor(random() * 2001) - 1000;
+  const allNaN = new Float32Array(1000).fill(NaN);
+  allNaN[3] = Infinity;
+  return [
+    { name: 'offset', dtype: 'F32', shape: [100_003], data: offset },
+    { name: 'special', dtype: 'F32', shape: [250, 200], data: special },
+    { name: 'half', dtype: 'F16', shape: [9_999], data: half },
+    { name: 'integers', dtype: 'I32', shape: [4_321], data: integers },
+    { name: 'all_nan', dtype: 'F32', shape: [10, 100], data: allNaN },
+    { name: 'empty', dtype: 'F32', shape: [0, 4], data: new Float32Array(0) },
+    { name: 'constant', dtype: 'F32', shape: [33], data: new Float32Array(33).fill(-2.5) },
+    { name: 'single', dtype: 'F64', shape: [], data: new Float64Array([0.1]) },
+  ];
+}
+
+// Reads the file with NumPy alone and computes the reference statistics of every tensor over float32 values.
+const reference = `
+import json, sys
+import numpy as np
+data = open(sys.argv[1], 'rb').read()
+n = int.from_bytes(data[:8], 'little')
+header = json.loads(data[8:8 + n])
+header.pop('__metadata__', None)
+kinds = {'F64': '<f8', 'F32': '<f4', 'F16': '<f2', 'I32': '<i4'}
+def number(x):
+    return None if np.isnan(x) else float(x)
+result = {}
+for name, info in header.items():
+    begin, end = info['data_offsets']
+    a = np.frombuffer(data[8 + n + begin:8 + n + end], dtype=kinds[info['dtype']]).astype(np.float32)
+    finite = a[np.isfinite(a)].astype(np.float64)
+    if finite.size:
+        counts, edges = np.histogram(finite, bins=64, range=(finite.min(), finite.max()))
+        low, high, mean, std = finite.min(), finite.max(), finite.mean(), finite.std()
+    else:
+        counts, edges = np.histogram(finite, bins=64)
+        low = high = mean = std = np.nan
+    result[name] = {'min': number(low), 'max': number(high), 'mean': number(mean), 'std': number(std),
+                    'nan': int(np.isnan(a).sum()), 'inf': int(np.isinf(a).sum()), 'zeros': int((a == 0).sum()),
+                    'count': int(a.size), 'edges': [float(e) for e in edges], 'counts': [int(c) for c in counts]}
+print(json.dumps(result))
+`;
+
+interface Reference {
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  std: number | null;
+  nan: number;
+  inf: number;
+  zeros: number;
+  count: number;
+  edges: number[];
+  counts: number[];
+}
+
+function assertClose(actual: number, expected: number | null, tolerance: number, what: string): void {
+  if (expected === null) {
+    assert.ok(Number.isNaN(actual), `${what}: expected NaN, got ${actual}`);
+    return;
+  }
+  const scale = Math.max(Math.abs(expected), Number.MIN_VALUE);
+  assert.ok(Math.abs(actual - expected) <= tolerance * scale, `${what}: ${actual} differs from NumPy's ${expected}`);
+}
+
+function compare(name: string, stats: TensorStatistics, expected: Reference): void {
+  assertClose(stats.min, expected.min, 0, `${name} min`);
+  assertClose(stats.max, expected.max, 0, `${name} max`);
+  assertClose(stats.mean, expected.mean, 1e-12, `${name} mean`);
+  assertClose(stats.std, expected.std, 1e-9, `${name} std`);
+  assert.equal(stats.nan, expected.nan, `${name} nan`);
+  assert.equal(stats.inf, expected.inf, `${name} inf`);
+  assert.equal(stats.zeros, expected.zeros, `${name} zeros`);
+  assert.equal(stats.count, expected.count, `${name} count`);
+  assert.deepEqual(stats.histogram.edges, expected.edges, `${name} edges`);
+  assert.deepEqual(stats.histogram.counts, expected.counts, `${name} counts`);
+}
+
+test('statistics match NumPy reference', async () => {
+  const directory = mkdtempSync(join(tmpdir(), 'statistics-test-'));
+  try {
+    const path = join(directory, 'stats.safetensors');
+    const tensors = testTensors();
+    await writeSafetensors(path, tensors, { inputs: [] });
+    const expected = JSON.parse(execFileSync('/usr/bin/python3', ['-c', reference, path], { encoding: 'utf8', maxBuffer: 1 << 24 })) as Record<string, Reference>;
+
+    const checkpoint = await openSafetensors(path);
+    try {
+      for (const tensor of tensors) {
+        // 4000 bytes: 1000 float32 values per chunk, so the larger tensors span 10 to 100 chunks.
+        compare(tensor.name, await computeTensorStatistics(checkpoint, tensor.name, { maxChunkBytes: 4000 }), expected[tensor.name]);
+      }
+    } finally {
+      await checkpoint.close();
+    }
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+});
+
+test('statistics independent of chunk size', async () => {
+  const directory = mkdtempSync(join(tmpdir(), 'statistics-test-'));
+  try {
+    const path = join(directory, 'chunks.safetensors');
+    const tensors = testTensors().filter((tensor) => tensor.name === 'special' || tensor.name === 'offset');
+    await writeSafetensors(path, tensors, { inputs: [] });
+    const checkpoint = await openSafetensors(path);
+    try {
+      for (const tensor of tensors) {
+        const whole = await computeTensorStatistics(checkpoint, tensor.name);
+        for (const maxChunkBytes of [4, 52, 65536]) {
+          const chunked = await computeTensorStatistics(checkpoint, tensor.name, { maxChunkBytes });
+          assert.deepEqual(chunked.histogram, whole.histogram, `${tensor.name} histogram, ${maxChunkBytes}-byte chunks`);
+          assert.equal(chunked.nan, whole.nan);
+          assert.equal(chunked.min, whole.min);
+          assert.equal(chunked.max, whole.max);
+          assertClose(chunked.mean, whole.mean, 1e-12, `${tensor.name} mean, ${maxChunkBytes}-byte chunks`);
+          assertClose(chunked.std, whole.std, 1e-9, `${tensor.name} std, ${maxChunkBytes}-byte chunks`);
+        }
+      }
+    } finally {
+      await checkpoint.close();
+    }
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+});
+
+test('statistics stop on abort', async () => {
+  const directory = mkdtempSync(join(tmpdir(), 'statistics-test-'));
+  try {
+    const path = join(directory, 'abort.safetensors');
+    await writeSafetensors(path, [{ name: 'w', dtype: 'F32', shape: [10], data: new Float32Array(10) }], { inputs: [] });
+    const checkpoint = await openSafetensors(path);
+    try {
+      const controller = new AbortController();
+      controller.abort();
+      await assert.rejects(computeTensorStatistics(checkpoint, 'w', { signal: controller.signal }), { name: 'AbortError' });
+    } finally {
+      await checkpoint.close();
+    }
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+});
