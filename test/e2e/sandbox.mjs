@@ -1,0 +1,70 @@
+// A temporary folder that holds everything one e2e run writes: code-server's user data, extensions and config,
+// a private HOME and XDG folders, the browser profile, and a small workspace to open.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// Settings that stop the workbench from reaching the network or opening pages that cover the editor area.
+const userSettings = {
+  'chat.disableAIFeatures': true,
+  'extensions.autoUpdate': false,
+  'extensions.autoCheckUpdates': false,
+  'telemetry.telemetryLevel': 'off',
+  'update.mode': 'none',
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'workbench.enableExperiments': false,
+  'security.workspace.trust.enabled': false,
+};
+
+const workspaceFiles = {
+  'README.md': '# Sample workspace\n\nOpened by the Checkpoint Aligner end-to-end tests.\n',
+  'notes/layers.txt': 'fc1.weight [64, 784]\nfc2.weight [10, 64]\n',
+};
+
+/** Creates the folders under a fresh temporary folder and returns their paths. */
+export function createSandbox() {
+  const root = mkdtempSync(join(tmpdir(), 'checkpoint-aligner-e2e-'));
+  const paths = {
+    root,
+    home: join(root, 'home'),
+    xdgConfig: join(root, 'xdg', 'config'),
+    xdgData: join(root, 'xdg', 'data'),
+    xdgCache: join(root, 'xdg', 'cache'),
+    xdgState: join(root, 'xdg', 'state'),
+    userDataDir: join(root, 'user-data'),
+    extensionsDir: join(root, 'extensions'),
+    configFile: join(root, 'code-server.yaml'),
+    browserProfile: join(root, 'browser-profile'),
+    workspace: join(root, 'workspace'),
+    serverLog: join(root, 'server.log'),
+    extensionTestResults: join(root, 'extension-test-results.json'),
+  };
+
+  for (const key of ['home', 'xdgConfig', 'xdgData', 'xdgCache', 'xdgState', 'extensionsDir', 'browserProfile', 'workspace']) {
+    mkdirSync(paths[key], { recursive: true });
+  }
+  mkdirSync(join(paths.userDataDir, 'User'), { recursive: true });
+  writeFileSync(join(paths.userDataDir, 'User', 'settings.json'), `${JSON.stringify(userSettings, null, 2)}\n`);
+  // code-server writes a default config with a random password to the config path when the file is missing.
+  writeFileSync(paths.configFile, 'auth: none\ncert: false\n');
+
+  for (const [name, text] of Object.entries(workspaceFiles)) {
+    const path = join(paths.workspace, name);
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, text);
+  }
+  return paths;
+}
+
+/** Environment for code-server that keeps HOME and every XDG folder inside the sandbox. */
+export function sandboxEnvironment(sandbox, baseEnv) {
+  return {
+    ...baseEnv,
+    HOME: sandbox.home,
+    XDG_CONFIG_HOME: sandbox.xdgConfig,
+    XDG_DATA_HOME: sandbox.xdgData,
+    XDG_CACHE_HOME: sandbox.xdgCache,
+    XDG_STATE_HOME: sandbox.xdgState,
+  };
+}
