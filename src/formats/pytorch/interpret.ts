@@ -53,6 +53,8 @@ const DICT_CLASSES = new Set([
   'lightning.fabric.utilities.data.AttributeDict',
 ]);
 
+const SET_CLASSES = new Set(['builtins.set', 'builtins.frozenset', '__builtin__.set', '__builtin__.frozenset']);
+
 const TENSOR_REBUILDERS = new Set([
   'torch._utils._rebuild_tensor', 'torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_tensor_v3',
 ]);
@@ -136,7 +138,7 @@ class Interpreter {
       if (isPlainList(dims)) return { kind: 'tuple', items: dims.items };
     }
     if (name === '_codecs.encode' && typeof args[0] === 'string') return encodeText(args[0], args[1]);
-    if ((name === 'builtins.set' || name === 'builtins.frozenset' || name === '__builtin__.set') && args.length <= 1) {
+    if (SET_CLASSES.has(name) && args.length <= 1) {
       const items = args.length === 0 ? null : this.value(args[0], depth);
       return { kind: 'set', items: isPlainList(items) ? items.items : [] };
     }
