@@ -14,6 +14,11 @@ export interface TensorCheckpointSource {
   /** Stored bytes of tensors that are not contiguous in a file (ONNX typed fields), decoded at open. */
   readonly inMemory?: ReadonlyMap<string, Uint8Array>;
   /**
+   * Byte ranges, in order, of tensors stored in several pieces of the main file (Flax arrays over 1 GiB, which
+   * Flax writes in chunks). Their entries' offset is the first piece's and length the total.
+   */
+  readonly segments?: ReadonlyMap<string, readonly { readonly offset: number; readonly length: number }[]>;
+  /**
    * Throws a CheckpointError when `entry` cannot be read `as` requested (an unsupported or quantized type).
    * By default every type that `dtypeSize` knows is readable.
    */
@@ -54,7 +59,15 @@ export function createTensorCheckpoint(source: TensorCheckpointSource, main: Ran
     const bytes = source.inMemory?.get(entry.name);
     if (bytes !== undefined) return bytes;
     const file = await fileOf(entry);
-    return file.read(entry.offset, entry.length, `tensor "${entry.name}"`);
+    const pieces = source.segments?.get(entry.name);
+    if (pieces === undefined) return file.read(entry.offset, entry.length, `tensor "${entry.name}"`);
+    const joined = new Uint8Array(entry.length);
+    let filled = 0;
+    for (const piece of pieces) {
+      joined.set(await file.read(piece.offset, piece.length, `tensor "${entry.name}"`), filled);
+      filled += piece.length;
+    }
+    return joined;
   };
 
   async function readTensor(name: string, as: 'float32'): Promise<Float32Array>;
@@ -75,7 +88,8 @@ export function createTensorCheckpoint(source: TensorCheckpointSource, main: Ran
     const elementsPerChunk = Math.max(1, Math.floor(maxChunkBytes / 4));
     const inMemory = source.inMemory?.get(entry.name);
     const size = dtypeSize(entry.dtype);
-    if (inMemory !== undefined || size === undefined) {
+    // NOTE: tensors held in memory or stored in pieces are decoded whole and then sliced.
+    if (inMemory !== undefined || size === undefined || source.segments?.has(entry.name)) {
       const values = await readTensor(name, 'float32');
       for (let start = 0; start < count; start += elementsPerChunk) yield values.slice(start, start + elementsPerChunk);
       return;
