@@ -82,7 +82,7 @@ async function parseLegacy(file: RandomAccessFile, prefix: Uint8Array): Promise<
     locations.set(key, { offset: offset + 8, byteLength, description: `legacy storage "${key}" at byte ${offset}` });
     offset += 8 + byteLength;
   }
-  const placed = placeTensors(path, layout.tensors, (key) => locations.get(key));
+  const placed = placeTensors(path, layout.tensors, (key) => locations.get(key), () => `its data after the storage-key list at byte ${main.end}`);
   return new PytorchCheckpoint(path, 'pytorch-legacy', file, placed, layout.metadata, pickleReport(globals), byteOrder);
 }
 

@@ -9,6 +9,7 @@ import { openPytorchZip } from './zipReader';
 export async function openPytorch(path: string): Promise<Checkpoint> {
   const file = await RandomAccessFile.open(path);
   try {
+    if (file.size === 0) throw new CheckpointError(path, 'is empty, so it is not a PyTorch checkpoint; the file may be truncated');
     const head = await file.read(0, Math.min(file.size, 512), 'the file header');
     const ascii = String.fromCharCode(...head.subarray(0, 4));
     if (ascii === 'PK\x03\x04' || ascii === 'PK\x05\x06') return await openPytorchZip(file);

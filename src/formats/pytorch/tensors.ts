@@ -31,6 +31,8 @@ export function placeTensors(
   file: string,
   tensors: readonly NamedTensorRef[],
   locate: (key: string) => StorageLocation | undefined,
+  /** Where a missing storage was expected, for the error message, e.g. its zip record name. */
+  expectedAt: (key: string) => string = (key) => `storage ${key}`,
 ): PlacedTensor[] {
   return tensors.map(({ name, tensor }) => {
     const { storage, dtype, shape, stride } = tensor;
@@ -38,7 +40,7 @@ export function placeTensors(
     if (location === undefined) {
       throw new CheckpointError(
         file,
-        `tensor "${name}" uses storage "${storage.key}", whose data record is missing from the file; the file is incomplete or corrupt`,
+        `tensor "${name}" uses storage "${storage.key}", but ${expectedAt(storage.key)} is missing from the file; the file is incomplete or corrupt`,
         { tensor: name },
       );
     }

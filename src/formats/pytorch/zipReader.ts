@@ -50,7 +50,7 @@ async function openListed(file: RandomAccessFile, listing: ZipListing): Promise<
       }),
     });
   }
-  const placed = placeTensors(path, layout.tensors, (key) => locations.get(key));
+  const placed = placeTensors(path, layout.tensors, (key) => locations.get(key), (key) => `its zip record ${prefix}data/${key}`);
   return new PytorchCheckpoint(path, 'pytorch-zip', file, placed, layout.metadata, pickleReport(globals), byteOrder, () => listing.zip.close());
 }
 
