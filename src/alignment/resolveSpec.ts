@@ -21,9 +21,10 @@ export interface CheckpointTensors {
 
 /**
  * Matches every spec tensor to A and B and checks ranks, shapes and permutation sizes.
- * Throws PermutationSpecError naming the tensor and axis for: a tensor missing from either checkpoint, a wrong
- * number of axes, shapes that differ between A and B, a grouped axis whose size `outer * inner` does not divide,
- * a permutation whose axes disagree on its size, and two spec names that resolve to the same stored tensor.
+ * Throws PermutationSpecError naming the tensor and axis when a tensor is missing from either checkpoint, has the
+ * wrong number of axes or differing shapes in A and B, or has a grouped axis that `outer * inner` does not divide.
+ * It also throws when the axes of one permutation disagree on its size, and when two spec names resolve to the
+ * same stored tensor.
  */
 export function resolvePermutationSpec(spec: PermutationSpec, source: string, a: CheckpointTensors, b: CheckpointTensors): ResolvedSpec {
   const specNames = Object.keys(spec.axes);
@@ -91,7 +92,8 @@ export function resolvePermutationSpec(spec: PermutationSpec, source: string, a:
     tensors.push({ name, nameA, nameB, shape: entryA.shape, axes, cost });
   }
 
-  const permutations = new Map([...sizes.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([permutation, { size }]) => [permutation, size]));
+  const sortedNames = [...sizes.keys()].sort();
+  const permutations = new Map(sortedNames.map((permutation) => [permutation, (sizes.get(permutation) as { size: number }).size]));
   return { source, permutations, tensors };
 }
 

@@ -32,7 +32,7 @@ export class SeededRandom {
     return items;
   }
 
-  /** A uniformly random permutation of 0 … n−1. */
+  /** Draws a uniformly random permutation of 0 … n−1. */
   permutation(n: number): Int32Array {
     const perm = Int32Array.from({ length: n }, (_, i) => i);
     for (let i = n - 1; i > 0; i--) {

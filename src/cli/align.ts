@@ -114,7 +114,7 @@ async function readFloats(checkpoint: Checkpoint, names: readonly string[], prec
   const tensors = new Map<string, FloatTensor>();
   for (const name of names) {
     io.signal.throwIfAborted();
-    // Readers convert float16, bfloat16 and float8 exactly, so every product sees float32 or float64 values.
+    // Readers convert float16, bfloat16 and float8 exactly, so every product receives float32 or float64 values.
     const data = precision === 'float64' ? await checkpoint.readTensor(name, 'float64') : await checkpoint.readTensor(name, 'float32');
     tensors.set(name, { shape: shapes.get(name) as readonly number[], data });
   }

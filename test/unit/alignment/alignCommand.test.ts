@@ -44,7 +44,8 @@ describe('align command', () => {
     assert.equal(report.layers.length, 6);
     assert.deepEqual(report.untouched, []);
     assert.equal(typeof report.executionProvider, 'string');
-    assert.ok(report.seconds.load >= 0 && report.seconds.match >= 0);
+    assert.ok(report.seconds.load >= 0);
+    assert.ok(report.seconds.match >= 0);
 
     // π(B) on disk: fc2.weight rows by P_fc2 and columns by P_fc1, fc3.bias unchanged.
     const written = await openSafetensors(aligned);

@@ -24,7 +24,7 @@ describe('linear chain inference', () => {
     });
   });
 
-  it('orders layers by natural name order when the file order is not a chain', () => {
+  it('falls back to natural name order', () => {
     const tensors = [entry('fc10.weight', [3, 6]), entry('fc2.weight', [6, 5]), entry('fc1.weight', [5, 4]), entry('fc1.bias', [5])];
     const result = inferLinearChain(tensors);
     assert.ok('spec' in result);

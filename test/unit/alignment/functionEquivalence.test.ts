@@ -79,7 +79,8 @@ describe('permutations from the fixture specs preserve the function', () => {
     const bytes = await readFile(modelPath('mlp', 1, 'onnx'));
     const graph = onnx.ModelProto.decode(bytes);
     const fc1 = graph.graph?.initializer?.find((initializer) => initializer.name === 'fc1.bias');
-    assert.ok(fc1?.rawData && fc1.rawData.length > 0);
+    assert.ok(fc1?.rawData);
+    assert.ok(fc1.rawData.length > 0);
     const values = new Float32Array(new Uint8Array(fc1.rawData).buffer);
     values.reverse();
     fc1.rawData = new Uint8Array(values.buffer);

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { FloatTensor } from '../../../src/formats/checkpoint';
 import { applyPermutations, invertPermutation, isIdentity } from '../../../src/alignment/applyPermutation';
 import { SeededRandom } from '../../../src/alignment/seededRandom';
 import { costObjective, matchWeights } from '../../../src/alignment/weightMatching';
-import { ARCHITECTURES, loadFixtureSpec, loadModel, modelPath } from './fixtureModels';
+import { ARCHITECTURES, loadFixtureSpec, loadModel, modelPath, specPath } from './fixtureModels';
 
 function bytesOf(tensor: FloatTensor): Buffer {
   return Buffer.from(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength);
@@ -90,4 +92,27 @@ describe('weight matching on trained pairs', () => {
     await assert.rejects(run, /cancelled by the test/);
     assert.equal(steps.length, 1);
   });
+});
+
+describe('weight matching against the NumPy and SciPy reference', () => {
+  const PYTHON = '/usr/bin/python3';
+  const available = spawnSync(PYTHON, ['-c', 'import numpy, scipy'], { stdio: 'ignore' }).status === 0;
+
+  for (const architecture of ['mlp', 'cnn', 'transformer'] as const) {
+    it(`finds the same permutations for ${architecture} in float64 sorted order`, { skip: available ? false : `${PYTHON} with NumPy and SciPy not found` }, async () => {
+      const script = join(__dirname, '..', '..', '..', 'bench', 'reference', 'weight_matching.py');
+      const run = spawnSync(PYTHON, [script, 'match', modelPath(architecture, 0), modelPath(architecture, 1), specPath(architecture), '--precision', 'float64'], { encoding: 'utf8' });
+      assert.equal(run.status, 0, run.stderr);
+      const reference = JSON.parse(run.stdout) as { sweeps: number; objectiveAfter: number; permutations: Record<string, number[]> };
+
+      const a = await loadModel(modelPath(architecture, 0), 'float64');
+      const b = await loadModel(modelPath(architecture, 1), 'float64');
+      const spec = await loadFixtureSpec(architecture, a, b);
+      const result = await matchWeights(spec, a.floats, b.floats, { order: 'sorted', precision: 'float64', executionProvider: 'cpu' });
+
+      assert.equal(result.sweeps, reference.sweeps);
+      assert.ok(Math.abs(result.objective.after - reference.objectiveAfter) <= 1e-9 * Math.abs(reference.objectiveAfter));
+      for (const [name, perm] of result.permutations) assert.deepEqual([...perm], reference.permutations[name], name);
+    });
+  }
 });
