@@ -1,8 +1,8 @@
 // Streaming statistics of one tensor: moments, extremes, special-value counts and a 64-bin histogram, computed in
 // bounded memory from float32 chunks.
 //
-// Two passes: the first gathers counts, min, max and the moments; the second bins the finite values over
-// [min, max]. A single pass with a fixed range would need the range in advance, and bins placed by a guessed or
+// Two passes: the first gathers NaN and Inf counts, min, max and the moments, and the second counts zeros and bins
+// the finite values over [min, max]. A single pass with a fixed range would need the range in advance, and bins placed by a guessed or
 // growing range do not match `np.histogram(finite, bins=64, range=(min, max))`. The cost is a second read of the
 // tensor, which comes from the page cache for all but tensors larger than memory.
 import type { Checkpoint } from './checkpoint';
@@ -57,14 +57,13 @@ interface Moments {
   max: number;
   nan: number;
   inf: number;
-  zeros: number;
   count: number;
 }
 
 /**
  * Computes statistics of tensor `name`, reading it twice through `readTensorChunks`.
- * NOTE: values pass through float32 first, so F64 values beyond float32 range count as Inf and I64 values beyond
- * 2^24 are rounded; every other dtype converts exactly.
+ * NOTE: values pass through float32 first. F64 values beyond float32 range count as Inf, and F64 and I64 values
+ * are rounded to float32. Every other dtype converts exactly.
  */
 export async function computeTensorStatistics(
   checkpoint: Checkpoint,
@@ -72,18 +71,21 @@ export async function computeTensorStatistics(
   options: StatisticsOptions = {},
 ): Promise<TensorStatistics> {
   const chunkBytes = options.maxChunkBytes ?? DEFAULT_CHUNK_BYTES;
-  const moments: Moments = { finite: 0, mean: 0, m2: 0, min: Infinity, max: -Infinity, nan: 0, inf: 0, zeros: 0, count: 0 };
+  const moments: Moments = { finite: 0, mean: 0, m2: 0, min: Infinity, max: -Infinity, nan: 0, inf: 0, count: 0 };
   for await (const chunk of checkpoint.readTensorChunks(name, chunkBytes)) {
     options.signal?.throwIfAborted();
     mergeChunkMoments(moments, chunk);
   }
 
+  // Zeros are counted in the histogram pass, which visits every finite value anyway.
   const edges = histogramEdges(moments);
-  const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
+  const counts = new Float64Array(HISTOGRAM_BINS);
+  const allFinite = moments.nan + moments.inf === 0;
+  let zeros = 0;
   if (moments.finite > 0) {
     for await (const chunk of checkpoint.readTensorChunks(name, chunkBytes)) {
       options.signal?.throwIfAborted();
-      addToHistogram(counts, edges, chunk);
+      zeros += addToHistogram(counts, edges, chunk, allFinite);
     }
   }
 
@@ -95,11 +97,14 @@ export async function computeTensorStatistics(
     std: none ? NaN : Math.sqrt(moments.m2 / moments.finite),
     nan: moments.nan,
     inf: moments.inf,
-    zeros: moments.zeros,
+    zeros,
     count: moments.count,
-    histogram: { edges, counts },
+    histogram: { edges: Array.from(edges), counts: Array.from(counts) },
   };
 }
+
+/** Largest finite float32 value; a float32 whose magnitude exceeds it is ±Inf, and NaN fails every comparison. */
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
  * Adds one chunk to the running moments. The chunk's own mean and squared deviations are computed in two loops
@@ -107,52 +112,97 @@ export async function computeTensorStatistics(
  * mean is large compared with their spread.
  */
 function mergeChunkMoments(moments: Moments, chunk: Float32Array): void {
+  moments.count += chunk.length;
+  const summary = summarizeFiniteChunk(chunk) ?? summarizeMixedChunk(chunk);
+  moments.nan += summary.nan;
+  moments.inf += summary.inf;
+  if (summary.finite === 0) return;
+
+  const chunkMean = summary.sum / summary.finite;
+  const m2 = summary.finite === chunk.length ? squaredDeviations(chunk, chunkMean) : squaredFiniteDeviations(chunk, chunkMean);
+
+  const total = moments.finite + summary.finite;
+  const delta = chunkMean - moments.mean;
+  moments.mean += delta * (summary.finite / total);
+  moments.m2 += m2 + delta * delta * (moments.finite * summary.finite / total);
+  moments.finite = total;
+  if (summary.min < moments.min) moments.min = summary.min;
+  if (summary.max > moments.max) moments.max = summary.max;
+}
+
+interface ChunkSummary {
+  finite: number;
+  sum: number;
+  min: number;
+  max: number;
+  nan: number;
+  inf: number;
+}
+
+/**
+ * Summarizes a chunk on the assumption that every value is finite, which is true for almost every tensor, so the
+ * loop has no per-value check. Returns undefined when the sum is NaN or infinite. Finite float32 values cannot
+ * overflow a float64 sum, so only a NaN or an infinity in the chunk makes the sum non-finite.
+ */
+function summarizeFiniteChunk(chunk: Float32Array): ChunkSummary | undefined {
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  const length = chunk.length;
+  for (let i = 0; i < length; i++) {
+    const value = chunk[i];
+    sum += value;
+    if (value < min) min = value;
+    if (value > max) max = value;
+  }
+  if (!Number.isFinite(sum)) return undefined;
+  return { finite: length, sum, min, max, nan: 0, inf: 0 };
+}
+
+function summarizeMixedChunk(chunk: Float32Array): ChunkSummary {
   let finite = 0;
   let sum = 0;
   let min = Infinity;
   let max = -Infinity;
   let nan = 0;
   let inf = 0;
-  let zeros = 0;
   for (let i = 0; i < chunk.length; i++) {
     const value = chunk[i];
-    if (value - value !== 0) {
-      // Only NaN and ±Inf give a non-zero (NaN) difference with themselves.
-      if (value !== value) nan++;
-      else inf++;
-      continue;
+    if (Math.abs(value) <= FLOAT32_MAX) {
+      finite++;
+      sum += value;
+      if (value < min) min = value;
+      if (value > max) max = value;
+    } else if (value !== value) {
+      nan++;
+    } else {
+      inf++;
     }
-    finite++;
-    sum += value;
-    if (value < min) min = value;
-    if (value > max) max = value;
-    if (value === 0) zeros++;
   }
-  moments.count += chunk.length;
-  moments.nan += nan;
-  moments.inf += inf;
-  moments.zeros += zeros;
-  if (finite === 0) return;
+  return { finite, sum, min, max, nan, inf };
+}
 
-  const chunkMean = sum / finite;
+function squaredDeviations(chunk: Float32Array, mean: number): number {
+  let m2 = 0;
+  const length = chunk.length;
+  for (let i = 0; i < length; i++) {
+    const deviation = chunk[i] - mean;
+    m2 += deviation * deviation;
+  }
+  return m2;
+}
+
+function squaredFiniteDeviations(chunk: Float32Array, mean: number): number {
   let m2 = 0;
   for (let i = 0; i < chunk.length; i++) {
-    const deviation = chunk[i] - chunkMean;
-    // Non-finite values give a NaN or Inf deviation and are skipped by this comparison.
-    if (deviation - deviation === 0) m2 += deviation * deviation;
+    const value = chunk[i];
+    if (Math.abs(value) <= FLOAT32_MAX) m2 += (value - mean) * (value - mean);
   }
-
-  const total = moments.finite + finite;
-  const delta = chunkMean - moments.mean;
-  moments.mean += delta * (finite / total);
-  moments.m2 += m2 + delta * delta * (moments.finite * finite / total);
-  moments.finite = total;
-  if (min < moments.min) moments.min = min;
-  if (max > moments.max) moments.max = max;
+  return m2;
 }
 
 /** Bin edges as `np.linspace(low, high, 65)` computes them in float64: `low + i * step`, with the last edge `high`. */
-function histogramEdges(moments: Moments): number[] {
+function histogramEdges(moments: Moments): Float64Array {
   let low = moments.finite === 0 ? 0 : moments.min;
   let high = moments.finite === 0 ? 1 : moments.max;
   if (low === high) {
@@ -160,31 +210,72 @@ function histogramEdges(moments: Moments): number[] {
     high += 0.5;
   }
   const step = (high - low) / HISTOGRAM_BINS;
-  const edges = new Array<number>(HISTOGRAM_BINS + 1);
+  const edges = new Float64Array(HISTOGRAM_BINS + 1);
   for (let i = 0; i < HISTOGRAM_BINS; i++) edges[i] = i * step + low;
   edges[HISTOGRAM_BINS] = high;
   return edges;
 }
 
 /**
- * Bins the finite values of `chunk`. The bin index is computed from the scaled offset and then corrected
- * against the edges themselves, the way `np.histogram` does for equal-width bins, so rounding near an edge
- * puts a value in the same bin NumPy would.
+ * Distance from a bin edge, in bins, beyond which the scaled offset alone decides the bin. Rounding moves the
+ * scaled offset by less than 1e-6 bins: the range spans at least one float32 step of its largest value, and the
+ * float64 arithmetic is 2^29 times finer than that.
  */
-function addToHistogram(counts: number[], edges: readonly number[], chunk: Float32Array): void {
-  const low = edges[0];
-  const high = edges[HISTOGRAM_BINS];
-  const scale = HISTOGRAM_BINS / (high - low);
-  const last = HISTOGRAM_BINS - 1;
-  const binCounts = new Float64Array(HISTOGRAM_BINS);
-  for (let i = 0; i < chunk.length; i++) {
-    const value = chunk[i];
-    if (value - value !== 0) continue;
-    let bin = Math.trunc((value - low) * scale);
-    if (bin >= HISTOGRAM_BINS) bin = last;
-    if (value < edges[bin]) bin--;
-    else if (bin !== last && value >= edges[bin + 1]) bin++;
-    binCounts[bin]++;
-  }
+const EDGE_MARGIN = 1e-3;
+
+/**
+ * Bins the finite values of `chunk` into `counts` and returns how many of them are zero. Values within
+ * EDGE_MARGIN of an edge are compared with the edges themselves, the way `np.histogram` corrects its
+ * equal-width bins, so every value lands in the bin NumPy puts it in. `allFinite` selects a loop without the
+ * per-value finiteness check, for tensors whose first pass found no NaN or infinity.
+ */
+function addToHistogram(counts: Float64Array, edges: Float64Array, chunk: Float32Array, allFinite: boolean): number {
+  const binCounts = new Int32Array(HISTOGRAM_BINS);
+  const zeros = allFinite ? binFiniteValues(binCounts, edges, chunk) : binMixedValues(binCounts, edges, chunk);
   for (let bin = 0; bin < HISTOGRAM_BINS; bin++) counts[bin] += binCounts[bin];
+  return zeros;
+}
+
+/** Bin of a value whose scaled offset `scaled` is far enough from every edge, or else the exact bin. */
+function binOf(value: number, scaled: number, edges: Float64Array): number {
+  const bin = scaled | 0;
+  // |fraction - 0.5| > 0.5 - EDGE_MARGIN means the fraction is within EDGE_MARGIN of 0 or 1.
+  return Math.abs(scaled - bin - 0.5) > 0.5 - EDGE_MARGIN ? binNearEdge(value, scaled, edges) : bin;
+}
+
+function binFiniteValues(binCounts: Int32Array, edges: Float64Array, chunk: Float32Array): number {
+  const low = edges[0];
+  const scale = HISTOGRAM_BINS / (edges[HISTOGRAM_BINS] - low);
+  let zeros = 0;
+  const length = chunk.length;
+  for (let i = 0; i < length; i++) {
+    const value = chunk[i];
+    if (value === 0) zeros++;
+    binCounts[binOf(value, (value - low) * scale, edges)]++;
+  }
+  return zeros;
+}
+
+function binMixedValues(binCounts: Int32Array, edges: Float64Array, chunk: Float32Array): number {
+  const low = edges[0];
+  const scale = HISTOGRAM_BINS / (edges[HISTOGRAM_BINS] - low);
+  let zeros = 0;
+  const length = chunk.length;
+  for (let i = 0; i < length; i++) {
+    const value = chunk[i];
+    if (!(Math.abs(value) <= FLOAT32_MAX)) continue;
+    if (value === 0) zeros++;
+    binCounts[binOf(value, (value - low) * scale, edges)]++;
+  }
+  return zeros;
+}
+
+/** NumPy's bin for a value close to an edge: truncate, clamp the maximum into the last bin, then check both edges. */
+function binNearEdge(value: number, scaled: number, edges: Float64Array): number {
+  const last = HISTOGRAM_BINS - 1;
+  let bin = Math.trunc(scaled);
+  if (bin > last) bin = last;
+  if (value < edges[bin]) bin--;
+  else if (bin !== last && value >= edges[bin + 1]) bin++;
+  return bin;
 }

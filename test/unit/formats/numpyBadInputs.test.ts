@@ -95,7 +95,7 @@ test('literal parser limits nesting', () => {
   assert.deepEqual({ ...(parsed as object) }, { shape: [3], a: [true, null] });
 });
 
-// Member "a.npy" holds a header for 1000 float32 values but only 12 bytes of data.
+// Member "a.npy" contains a header for 1000 float32 values but only 12 bytes of data.
 const truncatedMember = `
 import sys, zipfile, io
 import numpy as np
@@ -149,7 +149,7 @@ patch_uncompressed_size(path, 0xfffffff0)
 });
 
 test('npz member inflating past its header', async () => {
-  // The sizes say 144 bytes (128-byte header and 4 float32 values) but the deflate stream holds 4128.
+  // The sizes declare 144 bytes (128-byte header and 4 float32 values) but the deflate stream inflates to 4128.
   python(`${patchSizes}
 import sys, zipfile, io
 import numpy as np

@@ -30,10 +30,13 @@ function python(script: string, ...args: string[]): string {
   return execFileSync('/usr/bin/python3', ['-c', script, ...args], { encoding: 'utf8' });
 }
 
-/** Copies zip `source` to `target`, dropping or replacing records whose name ends with a key of `changes`. */
-function rewriteZip(source: string, target: string, changes: Record<string, string | null>, compressPickle = false): void {
+/**
+ * Copies zip `source` to `target`, dropping or replacing (with hex bytes) records whose name ends with a key of
+ * `changes`, and deflating records whose name ends with `compressSuffix`.
+ */
+function rewriteZip(source: string, target: string, changes: Record<string, string | null>, compressSuffix = ''): void {
   python(`import sys, json, zipfile
-source, target, changes, compress = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4] == '1'
+source, target, changes, compress = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
 with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, 'w') as zout:
     for info in zin.infolist():
         data = zin.read(info.filename)
@@ -42,9 +45,9 @@ with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, 'w') as zout:
             continue
         if change != 'keep':
             data = bytes.fromhex(change)
-        method = zipfile.ZIP_DEFLATED if compress and info.filename.endswith('data.pkl') else zipfile.ZIP_STORED
+        method = zipfile.ZIP_DEFLATED if compress and info.filename.endswith(compress) else zipfile.ZIP_STORED
         zout.writestr(info.filename, data, compress_type=method)
-`, source, target, JSON.stringify(changes), compressPickle ? '1' : '0');
+`, source, target, JSON.stringify(changes), compressSuffix);
 }
 
 async function writeZip(name: string, records: ZipRecordSource[]): Promise<string> {
@@ -169,11 +172,28 @@ test('zip entry declaring a huge size', async () => {
 
   // A deflated data.pkl whose declared uncompressed size exceeds what the reader inflates.
   const deflatedPath = join(folder, 'huge_deflated.pt');
-  rewriteZip(source, deflatedPath, {}, true);
+  rewriteZip(source, deflatedPath, {}, 'data.pkl');
   const deflated = readFileSync(deflatedPath);
   const compressedSize = centralSizes(deflated, 'data.pkl').compressed;
   writeFileSync(deflatedPath, patchCentralSizes(deflated, 'data.pkl', compressedSize, 0xfffffff0));
   await expectError(deflatedPath, /data\.pkl declares 4294967280 uncompressed bytes, more than the \d+ this reader loads/, { offset: true });
+});
+
+test('compressed data record', async () => {
+  const path = join(folder, 'compressed_record.pt');
+  rewriteZip(smallZip, path, {}, 'data/0');
+  const checkpoint = await openPytorch(path);
+  try {
+    assert.deepEqual(checkpoint.tensors.map((entry) => entry.name), ['w', 'b']);
+    assert.deepEqual([...await checkpoint.readTensor('b', 'float32')], [1, 1, 1]);
+    const pattern = /tensor "w" cannot be read: its zip record small\/data\/0 is compressed \(method 8\)/;
+    await assert.rejects(checkpoint.readTensor('w'), pattern);
+    await assert.rejects(async () => {
+      for await (const chunk of checkpoint.readTensorChunks('w', 1024)) assert.fail(`unexpected chunk of ${chunk.length}`);
+    }, pattern);
+  } finally {
+    await checkpoint.close();
+  }
 });
 
 test('text file renamed .pt', async () => {

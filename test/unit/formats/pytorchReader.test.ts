@@ -79,6 +79,12 @@ save('lightning.ckpt', {'epoch': 7, 'global_step': 70, 'state_dict': {'model.' +
                         'hyper_parameters': hparams, 'best_score': np.float64(0.5)},
      [('model.' + k, v) for k, v in state.items()])
 
+class Holder:
+    def __init__(self, tensor):
+        self.tensor = tensor
+hidden = torch.arange(6.0)
+save('holder.legacy.pt', {'w': base, 'holder': Holder(hidden)}, [('w', base)], _use_new_zipfile_serialization=False)
+
 # ZIP64 extra fields in every local header, as some zip tools write them.
 with zipfile.ZipFile(os.path.join(folder, 'views.pt')) as zin, zipfile.ZipFile(os.path.join(folder, 'zip64.pt'), 'w') as zout:
     for info in zin.infolist():
@@ -186,5 +192,13 @@ test('lightning with unknown globals', async () => {
     assert.equal(verdicts['argparse.Namespace'], 'allowed');
     assert.equal(verdicts['numpy.core.multiarray.scalar'], 'unknown');
     assert.equal(checkpoint.metadata.best_score, 'numpy.core.multiarray.scalar(…)');
+  });
+});
+
+test('legacy storage inside an unknown object', async () => {
+  await checkFile('holder.legacy.pt', (checkpoint) => {
+    assert.equal(checkpoint.pickle?.verdict, 'unknown');
+    assert.ok(checkpoint.pickle?.globals.some((entry) => entry.module === '__main__' && entry.name === 'Holder' && entry.verdict === 'unknown'));
+    assert.equal(checkpoint.metadata.holder, '__main__.Holder(…)');
   });
 });

@@ -127,7 +127,7 @@ test('safetensors chunks equal whole read', async () => {
   }
 });
 
-/** One tensor of every dtype, with bit patterns that include signs, subnormals, NaN and infinities. */
+/** Returns one tensor of every dtype, with bit patterns that include signs, subnormals, NaN and infinities. */
 function everyDTypeTensors(): NamedTensor[] {
   return [
     { name: 'f64', dtype: 'F64', shape: [2, 3], data: new Float64Array([1.5, -0, Number.MIN_VALUE, NaN, Infinity, -1e300]) },
@@ -318,7 +318,8 @@ function float16Text(bits: number): string {
   const sign = bits & 0x8000 ? -1 : 1;
   const exponent = (bits >> 10) & 0x1f;
   const fraction = bits & 0x3ff;
-  if (exponent === 0x1f) return fraction === 0 ? (sign < 0 ? '-inf' : 'inf') : 'nan';
+  if (exponent === 0x1f && fraction !== 0) return 'nan';
+  if (exponent === 0x1f) return sign < 0 ? '-inf' : 'inf';
   const magnitude = exponent === 0 ? fraction * 2 ** -24 : (1 + fraction / 1024) * 2 ** (exponent - 15);
   return floatText(sign * magnitude);
 }

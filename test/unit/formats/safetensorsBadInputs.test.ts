@@ -21,7 +21,7 @@ function writeBytes(bytes: Uint8Array): string {
   return path;
 }
 
-/** A safetensors file with the given header object (or raw header text) and `bufferLength` bytes of data. */
+/** Writes a safetensors file with the given header object (or raw header text) and `bufferLength` bytes of data. */
 function safetensorsFile(header: object | string, bufferLength: number, declaredLength?: bigint): string {
   const text = Buffer.from(typeof header === 'string' ? header : JSON.stringify(header), 'utf8');
   const prefix = Buffer.alloc(8);

@@ -96,13 +96,13 @@ interface Reference {
   counts: number[];
 }
 
-function assertClose(actual: number, expected: number | null, tolerance: number, what: string): void {
+function assertClose(actual: number, expected: number | null, tolerance: number, label: string): void {
   if (expected === null) {
-    assert.ok(Number.isNaN(actual), `${what}: expected NaN, got ${actual}`);
+    assert.ok(Number.isNaN(actual), `${label}: expected NaN, got ${actual}`);
     return;
   }
   const scale = Math.max(Math.abs(expected), Number.MIN_VALUE);
-  assert.ok(Math.abs(actual - expected) <= tolerance * scale, `${what}: ${actual} differs from NumPy's ${expected}`);
+  assert.ok(Math.abs(actual - expected) <= tolerance * scale, `${label}: ${actual} differs from NumPy's ${expected}`);
 }
 
 function compare(name: string, stats: TensorStatistics, expected: Reference): void {

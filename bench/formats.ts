@@ -1,0 +1,243 @@
+/**
+ * Benchmark of the safetensors reader and tensor statistics.
+ *
+ * Usage: node --import tsx bench/formats.ts [--listing-gb 4] [--tensors 300] [--statistics-gb 1] [--repeats 5]
+ *
+ * 1. Writes a sparse safetensors file of about `--listing-gb` GB with `--tensors` F32 tensors. Its data reads as
+ *    zeros and takes almost no disk. Then times openSafetensors + listing + close, and counts the bytes the
+ *    process read meanwhile from the `rchar` field of /proc/self/io.
+ * 2. Writes a safetensors file with one F32 tensor of `--statistics-gb` GiB of pseudo-random normal values, reads it
+ *    once to fill the page cache, then runs computeTensorStatistics in a child process, timing it and sampling
+ *    the child's resident set size (RSS); the child also reports its peak RSS from the kernel (ru_maxrss).
+ * Temporary files go to the system temporary folder and are deleted afterwards. Prints a Markdown table.
+ */
+import { spawnSync } from 'node:child_process';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
+import { open, truncate } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { openSafetensors } from '../src/formats/safetensors/reader';
+import { computeTensorStatistics } from '../src/formats/statistics';
+
+interface BenchOptions {
+  listingGb: number;
+  tensors: number;
+  statisticsGb: number;
+  repeats: number;
+}
+
+interface SyntheticTensor {
+  name: string;
+  shape: number[];
+}
+
+const GIB = 1024 ** 3;
+
+function parseOptions(args: string[]): BenchOptions {
+  const options: BenchOptions = { listingGb: 4, tensors: 300, statisticsGb: 1, repeats: 5 };
+  for (let i = 0; i < args.length; i += 2) {
+    const value = Number(args[i + 1]);
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`${args[i]} needs a positive number, got ${args[i + 1]}`);
+    if (args[i] === '--listing-gb') options.listingGb = value;
+    else if (args[i] === '--tensors') options.tensors = Math.round(value);
+    else if (args[i] === '--statistics-gb') options.statisticsGb = value;
+    else if (args[i] === '--repeats') options.repeats = Math.round(value);
+    else throw new Error(`unknown option ${args[i]}`);
+  }
+  return options;
+}
+
+/** Header bytes for F32 tensors stored back to back, padded with spaces to a multiple of 8. */
+function headerBytes(tensors: readonly SyntheticTensor[]): { header: Buffer; dataBytes: number } {
+  const json: Record<string, unknown> = { __metadata__: { format: 'pt', source: 'bench/formats.ts' } };
+  let offset = 0;
+  for (const tensor of tensors) {
+    const length = tensor.shape.reduce((product, size) => product * size, 4);
+    json[tensor.name] = { dtype: 'F32', shape: tensor.shape, data_offsets: [offset, offset + length] };
+    offset += length;
+  }
+  const text = Buffer.from(JSON.stringify(json), 'utf8');
+  const header = Buffer.alloc(Math.ceil(text.length / 8) * 8, 0x20);
+  text.copy(header);
+  const prefix = Buffer.alloc(8);
+  prefix.writeBigUInt64LE(BigInt(header.length));
+  return { header: Buffer.concat([prefix, header]), dataBytes: offset };
+}
+
+/** Writes the header and extends the file to its full size without writing data, so the data is a hole. */
+async function writeSparseSafetensors(path: string, tensors: readonly SyntheticTensor[]): Promise<number> {
+  const { header, dataBytes } = headerBytes(tensors);
+  const handle = await open(path, 'w');
+  await handle.write(header);
+  await handle.close();
+  await truncate(path, header.length + dataBytes);
+  return header.length + dataBytes;
+}
+
+/** Writes one F32 tensor of standard normal values (Box-Muller over a xorshift generator) in 16 MiB pieces. */
+async function writeRandomSafetensors(path: string, tensor: SyntheticTensor): Promise<number> {
+  const { header, dataBytes } = headerBytes([tensor]);
+  const handle = await open(path, 'w');
+  await handle.write(header);
+  let state = 0x9e3779b9;
+  const uniform = (): number => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return ((state >>> 0) + 0.5) / 4294967296;
+  };
+  const piece = new Float32Array(4 * 1024 * 1024);
+  for (let written = 0; written < dataBytes; written += piece.byteLength) {
+    const count = Math.min(piece.length, (dataBytes - written) / 4);
+    for (let i = 0; i < count; i += 2) {
+      const radius = Math.sqrt(-2 * Math.log(uniform()));
+      const angle = 2 * Math.PI * uniform();
+      piece[i] = radius * Math.cos(angle);
+      piece[i + 1] = radius * Math.sin(angle);
+    }
+    await handle.write(new Uint8Array(piece.buffer, 0, count * 4));
+  }
+  await handle.close();
+  return header.length + dataBytes;
+}
+
+function bytesReadSoFar(): number {
+  const match = /rchar:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'));
+  return match === null ? NaN : Number(match[1]);
+}
+
+/** Bytes that reading /proc/self/io itself adds to `rchar` between two readings; subtracted from each measurement. */
+function procReadOverhead(): number {
+  const first = bytesReadSoFar();
+  return bytesReadSoFar() - first;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+async function readWholeFile(path: string): Promise<void> {
+  for await (const piece of createReadStream(path, { highWaterMark: 16 * 1024 * 1024 })) void piece;
+}
+
+async function benchListing(directory: string, options: BenchOptions): Promise<string[]> {
+  const path = join(directory, 'listing.safetensors');
+  const elementsPerTensor = Math.floor((options.listingGb * 1e9) / options.tensors / 4 / 1024) * 1024;
+  const tensors = Array.from({ length: options.tensors }, (_, i) => ({
+    name: `model.layers.${Math.floor(i / 6)}.block_${i % 6}.weight`,
+    shape: [elementsPerTensor / 1024, 1024],
+  }));
+  const fileBytes = await writeSparseSafetensors(path, tensors);
+  const headerLength = headerBytes(tensors).header.length;
+
+  const overhead = procReadOverhead();
+  const times: number[] = [];
+  const reads: number[] = [];
+  for (let repeat = 0; repeat < options.repeats + 1; repeat++) {
+    const readBefore = bytesReadSoFar();
+    const start = process.hrtime.bigint();
+    const checkpoint = await openSafetensors(path);
+    const listed = checkpoint.tensors.map((entry) => `${entry.name} ${entry.dtype} ${entry.shape.join('x')} ${entry.offset}`);
+    await checkpoint.close();
+    const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+    const read = bytesReadSoFar() - readBefore - overhead;
+    if (listed.length !== options.tensors) throw new Error(`listed ${listed.length} tensors, expected ${options.tensors}`);
+    // The first run loads modules lazily (TextDecoder and friends), so it is reported apart.
+    if (repeat === 0) {
+      console.error(`first open + list: ${elapsed.toFixed(1)} ms, ${read} bytes read`);
+      continue;
+    }
+    times.push(elapsed);
+    reads.push(read);
+  }
+  rmSync(path);
+  return [
+    `| open + list ${options.tensors} tensors, ${(fileBytes / 1e9).toFixed(2)} GB file (sparse) | median ${median(times).toFixed(2)} ms, max ${Math.max(...times).toFixed(2)} ms over ${options.repeats} runs | < 100 ms |`,
+    `| bytes read by open + list (rchar of /proc/self/io) | ${Math.max(...reads)}: header ${headerLength} bytes incl. the 8-byte length, the rest 8-byte eventfd reads of libuv (seen with strace) | header only |`,
+  ];
+}
+
+interface ChildReport {
+  seconds: number;
+  peakSampledRss: number;
+  maxRss: number;
+  baselineRss: number;
+  mean: number;
+  std: number;
+}
+
+/** Runs in the child process: statistics of one tensor with RSS sampling every 5 ms. */
+async function statisticsChild(path: string, name: string): Promise<void> {
+  const baselineRss = process.memoryUsage().rss;
+  let peakSampledRss = baselineRss;
+  const timer = setInterval(() => {
+    peakSampledRss = Math.max(peakSampledRss, process.memoryUsage().rss);
+  }, 5);
+  const checkpoint = await openSafetensors(path);
+  const start = process.hrtime.bigint();
+  const stats = await computeTensorStatistics(checkpoint, name);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  clearInterval(timer);
+  await checkpoint.close();
+  peakSampledRss = Math.max(peakSampledRss, process.memoryUsage().rss);
+  const report: ChildReport = { seconds, peakSampledRss, maxRss: process.resourceUsage().maxRSS * 1024, baselineRss, mean: stats.mean, std: stats.std };
+  process.stdout.write(JSON.stringify(report));
+}
+
+async function benchStatistics(directory: string, options: BenchOptions): Promise<string[]> {
+  const path = join(directory, 'statistics.safetensors');
+  const elements = Math.floor((options.statisticsGb * GIB) / 4 / 4096) * 4096;
+  const tensorBytes = elements * 4;
+  await writeRandomSafetensors(path, { name: 'random', shape: [elements / 4096, 4096] });
+  await readWholeFile(path);
+
+  const reports: ChildReport[] = [];
+  for (let repeat = 0; repeat < options.repeats; repeat++) {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--statistics-child', path, 'random'], { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`statistics child failed: ${result.stderr}`);
+    reports.push(JSON.parse(result.stdout) as ChildReport);
+  }
+  rmSync(path);
+  const rates = reports.map((report) => tensorBytes / 1e9 / report.seconds);
+  const mb = (bytes: number) => (bytes / 1e6).toFixed(0);
+  const first = reports[0];
+  return [
+    `| statistics of one ${(tensorBytes / GIB).toFixed(2)} GiB F32 tensor, page cache warm (two passes) | median ${median(rates).toFixed(2)} GB/s, min ${Math.min(...rates).toFixed(2)} GB/s over ${options.repeats} runs (${median(reports.map((report) => report.seconds)).toFixed(2)} s) | ≥ 1 GB/s |`,
+    `| peak RSS during statistics (16 MiB chunks) | ${mb(Math.max(...reports.map((report) => report.maxRss)))} MB (ru_maxrss), sampled ${mb(Math.max(...reports.map((report) => report.peakSampledRss)))} MB, process baseline ${mb(first.baselineRss)} MB | < 200 MB |`,
+    `| check: mean, std of N(0, 1) data | ${first.mean.toFixed(5)}, ${first.std.toFixed(5)} | 0, 1 |`,
+  ];
+}
+
+export async function main(args: string[] = []): Promise<void> {
+  if (args[0] === '--statistics-child') {
+    await statisticsChild(args[1], args[2]);
+    return;
+  }
+  const options = parseOptions(args);
+  const directory = mkdtempSync(join(tmpdir(), 'bench-formats-'));
+  const free = statfsSync(directory);
+  const freeBytes = free.bavail * free.bsize;
+  if (freeBytes < options.statisticsGb * GIB + 2 * GIB) {
+    rmSync(directory, { recursive: true, force: true });
+    throw new Error(`${directory}: ${(freeBytes / GIB).toFixed(1)} GiB free, need ${options.statisticsGb + 2} GiB for the random-data file`);
+  }
+  try {
+    const rows = [...await benchListing(directory, options), ...await benchStatistics(directory, options)];
+    console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / GIB).toFixed(0)} GiB RAM, Node ${process.version}`);
+    console.log(`Command: node --import tsx bench/formats.ts ${args.join(' ')}`.trimEnd());
+    console.log('');
+    console.log('| measurement | result | goal |');
+    console.log('|---|---|---|');
+    for (const row of rows) console.log(row);
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  });
+}
