@@ -1,5 +1,6 @@
 // Headless Chromium driven by playwright-core, confined to the loopback address.
 import { chromium } from 'playwright-core';
+import { sandboxEnvironment } from './sandbox.mjs';
 
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -15,9 +16,14 @@ const chromiumArgs = [
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
 ];
 
-/** Launches Chromium with a fresh profile folder; the caller closes the returned context. */
-export async function launchBrowser(profileDir) {
-  return chromium.launchPersistentContext(profileDir, {
+/**
+ * Launches Chromium with the sandbox's fresh profile folder, and with its HOME and XDG folders, so that files
+ * Chromium writes outside the profile (its crash report database) stay in the sandbox too. The caller closes
+ * the returned context.
+ */
+export async function launchBrowser(sandbox) {
+  return chromium.launchPersistentContext(sandbox.browserProfile, {
+    env: sandboxEnvironment(sandbox, process.env),
     executablePath: chromiumPath,
     headless: true,
     args: chromiumArgs,

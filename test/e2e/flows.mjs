@@ -39,10 +39,12 @@ async function waitForActivation(sandbox) {
   const deadline = Date.now() + activationTimeoutMs;
   while (Date.now() < deadline) {
     const hostLog = readIfPresent(findServerLog(sandbox.userDataDir, 'remoteexthost.log'));
-    const failure = hostLog.split('\n').find((line) => line.includes('Activating extension') && line.includes(extensionId));
-    if (failure) {
-      const start = hostLog.indexOf(failure);
-      throw new Error(`activation failed: ${hostLog.slice(start, start + 600).trim()}`);
+    const lines = hostLog.split('\n');
+    const failure = lines.findIndex((line) => line.includes('Activating extension') && line.includes(extensionId));
+    if (failure >= 0) {
+      // The line after "Activating extension … failed" carries the error, and the stack follows it.
+      const withoutTimestamps = lines.slice(failure, failure + 8).map((line) => line.replace(/^\S+ \S+ \[\w+\] /, ''));
+      throw new Error(`activate() threw ${withoutTimestamps[1] ?? 'an error'}\n${withoutTimestamps.join('\n')}`);
     }
 
     const started = hostLog.includes(`_doActivateExtension ${extensionId}`);
@@ -62,7 +64,9 @@ async function waitForOutputChannel(page, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const channel = await selectedOutputChannel(page).catch(() => '');
-    if (channel === 'Checkpoint Aligner' && activationLine.test(await outputViewText(page))) return true;
+    // Word wrap splits a long log line over several view lines, so line breaks count as spaces here.
+    const text = (await outputViewText(page)).replace(/\s+/g, ' ');
+    if (channel === 'Checkpoint Aligner' && activationLine.test(text)) return true;
     await page.waitForTimeout(500);
   }
   return false;

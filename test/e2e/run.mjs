@@ -25,6 +25,8 @@ const runTimeoutMs = 20 * 60_000;
 
 const results = [];
 const resources = { server: undefined, browser: undefined, sandbox: undefined };
+// Set once by the first call, so an interrupt during the run and the run's own `finally` share one clean-up.
+let cleanUpPromise;
 
 function log(message) {
   console.log(message);
@@ -70,16 +72,33 @@ function saveServerLogs() {
   if (existsSync(logsDir)) cpSync(logsDir, join(artifactsDir, 'vscode-logs'), { recursive: true });
 }
 
-async function cleanUp() {
-  const { browser, server, sandbox } = resources;
-  resources.browser = undefined;
-  resources.server = undefined;
-  if (browser) {
-    await Promise.race([browser.close().catch(() => {}), new Promise((done) => setTimeout(done, 15_000))]);
-  }
-  if (server) await server.stop();
-  if (sandbox && !process.env.E2E_KEEP_SANDBOX) rmSync(sandbox.root, { recursive: true, force: true });
-  else if (sandbox) log(`Sandbox kept at ${sandbox.root}`);
+/** Waits for `promise` for at most `timeoutMs`, without a timer left behind to keep the process alive. */
+async function settleWithin(promise, timeoutMs) {
+  let timer;
+  const timeout = new Promise((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+  });
+  await Promise.race([promise, timeout]);
+  clearTimeout(timer);
+}
+
+function cleanUp() {
+  cleanUpPromise ??= (async () => {
+    const { browser, server, sandbox } = resources;
+    if (browser) await settleWithin(browser.close().catch(() => {}), 15_000);
+    if (server) await server.stop();
+    if (!sandbox) return;
+    if (process.env.E2E_KEEP_SANDBOX) {
+      log(`Sandbox kept at ${sandbox.root}`);
+      return;
+    }
+    try {
+      rmSync(sandbox.root, { recursive: true, force: true, maxRetries: 5 });
+    } catch (error) {
+      log(`[e2e] could not remove ${sandbox.root}: ${error.message}`);
+    }
+  })();
+  return cleanUpPromise;
 }
 
 function buildStep(description, command, args) {
@@ -141,7 +160,7 @@ async function main() {
     const extraEnv = { [resultsFileVariable]: resources.sandbox.extensionTestResults };
     resources.server = await startCodeServer({ paths, sandbox: resources.sandbox, extraEnv });
     log(`[e2e] code-server ${resources.server.url} (process group ${resources.server.pid})`);
-    resources.browser = await launchBrowser(resources.sandbox.browserProfile);
+    resources.browser = await launchBrowser(resources.sandbox);
 
     const page = resources.browser.pages()[0] ?? await resources.browser.newPage();
     context = { page, server: resources.server, sandbox: resources.sandbox, repositoryRoot, testsIndex, log };

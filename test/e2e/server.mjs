@@ -117,15 +117,21 @@ function signalGroup(pid, signal) {
 
 /** Sends SIGTERM to the server's process group, then SIGKILL after 5 s to whatever is left. */
 export async function stopProcessGroup(server) {
-  if (!server.pid) return;
+  if (!server.pid || server.stopped) return;
   signalGroup(server.pid, 'SIGTERM');
-  const timeout = new Promise((resolve) => setTimeout(resolve, 5_000));
+  let timer;
+  const timeout = new Promise((resolve) => {
+    timer = setTimeout(resolve, 5_000);
+  });
   await Promise.race([server.exited, timeout]);
+  clearTimeout(timer);
   // Children of the group may outlive the leader, so the group gets SIGKILL even after the leader exited.
   signalGroup(server.pid, 'SIGKILL');
+  // Once the group is empty its id may be reused, so it is never signalled again.
+  server.stopped = true;
 }
 
 /** Synchronous variant for `process.on('exit')`, where no promise can be awaited. */
 export function killProcessGroupNow(server) {
-  if (server?.pid) signalGroup(server.pid, 'SIGKILL');
+  if (server?.pid && !server.stopped) signalGroup(server.pid, 'SIGKILL');
 }

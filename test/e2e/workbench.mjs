@@ -23,7 +23,9 @@ export async function runFromCommandPalette(page, label, timeoutMs) {
     await input.waitFor({ state: 'visible', timeout: Math.max(deadline - Date.now(), 1_000) });
     await input.fill(`>${label}`);
     try {
-      await row.waitFor({ state: 'visible', timeout: Math.min(10_000, Math.max(deadline - Date.now(), 1_000)) });
+      // The list renders at once when the command is known, so early attempts are short and later ones longer.
+      const attemptTimeoutMs = Math.min(2_500 * attempt, 15_000, Math.max(deadline - Date.now(), 1_000));
+      await row.waitFor({ state: 'visible', timeout: attemptTimeoutMs });
       break;
     } catch (error) {
       if (Date.now() >= deadline) {
