@@ -151,7 +151,24 @@ class Interpreter {
     if (name === 'torch.device' && typeof args[0] === 'string') {
       return typeof args[1] === 'number' ? `${args[0]}:${args[1]}` : args[0];
     }
+    this.visitArguments(node, depth);
     return { kind: 'opaque', description: `${name}(…)` };
+  }
+
+  /**
+   * Interprets the parts of an opaque call only to register the storages they name, because a legacy file
+   * needs every storage's dtype to find the next one. Invalid parts are ignored, since the call is not rebuilt.
+   */
+  private visitArguments(node: PickleCall, depth: number): void {
+    const parts: PickleValue[] = [node.callee, ...node.args, node.kwargs ?? null, node.state ?? null, ...(node.listItems ?? []), ...(node.setItems ?? [])];
+    for (const [key, value] of node.dictEntries ?? []) parts.push(key, value);
+    for (const part of parts) {
+      try {
+        this.value(part, depth);
+      } catch (error) {
+        if (!(error instanceof CheckpointError)) throw error;
+      }
+    }
   }
 
   private dictFromCall(node: PickleCall, depth: number): PlainDict {

@@ -41,6 +41,7 @@ export class PytorchCheckpoint implements Checkpoint {
 
   async *readTensorChunks(name: string, maxChunkBytes: number): AsyncIterable<Float32Array> {
     const tensor = this.find(name);
+    this.assertReadable(tensor);
     if (tensor.contiguous) {
       yield* readContiguousFloat32Chunks(this.file, tensor.entry, maxChunkBytes, this.byteOrder);
       return;
@@ -64,8 +65,7 @@ export class PytorchCheckpoint implements Checkpoint {
     return tensor;
   }
 
-  /** Reads the tensor's elements as little-endian bytes in C order. */
-  private async readElements(tensor: PlacedTensor): Promise<Uint8Array> {
+  private assertReadable(tensor: PlacedTensor): void {
     const { entry } = tensor;
     if (tensor.unreadable !== undefined) {
       throw new CheckpointError(this.path, `tensor "${entry.name}" cannot be read: ${tensor.unreadable}`, { tensor: entry.name, offset: entry.offset });
@@ -73,6 +73,12 @@ export class PytorchCheckpoint implements Checkpoint {
     if (dtypeSize(entry.dtype) === undefined) {
       throw new CheckpointError(this.path, `tensor "${entry.name}" has dtype ${entry.dtype}, which this reader lists but cannot decode`, { tensor: entry.name });
     }
+  }
+
+  /** Reads the tensor's elements as little-endian bytes in C order. */
+  private async readElements(tensor: PlacedTensor): Promise<Uint8Array> {
+    const { entry } = tensor;
+    this.assertReadable(tensor);
     const what = `tensor "${entry.name}"`;
     let bytes: Uint8Array;
     if (tensor.contiguous) {
