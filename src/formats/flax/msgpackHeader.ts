@@ -10,7 +10,7 @@ export type MsgpackHeader =
   | { readonly kind: 'ext'; readonly extType: number; readonly length: number; readonly size: number }
   | { readonly kind: 'scalar'; readonly value: MsgpackScalar; readonly size: number };
 
-/** The most bytes a header takes: a type byte and an 8-byte value, or ext32's type byte, length and ext type. */
+/** Maximum header size: a type byte and an 8-byte value (ext32 takes 6: type byte, 4-byte length, ext type). */
 export const MAX_HEADER_BYTES = 9;
 
 /** Thrown when `bytes` ends inside a header; `needed` is how many bytes the header takes. */

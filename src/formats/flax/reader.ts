@@ -13,9 +13,9 @@ import { scanMsgpackLeaves, type MsgpackLeaf } from './msgpackScanner';
 const EXT_NDARRAY = 1;
 const EXT_COMPLEX = 2;
 const EXT_NUMPY_SCALAR = 3;
-/** Marks a map that holds one array split into flat chunks; Flax splits arrays over 2^30 bytes. */
+/** Key marking a map that contains one array split into flat chunks, as Flax writes arrays over 2^30 bytes. */
 const CHUNKED_ARRAY_KEY = '__msgpack_chunked_array__';
-/** The shape and dtype name lead the payload; this many bytes always hold them for any sane array. */
+/** Bytes read to decode an ndarray payload's shape and dtype name, which lead the payload; 64 dimensions of at most 9 bytes each and a dtype name fit well under this. */
 const PAYLOAD_HEADER_BYTES = 4096;
 const MAX_DIMENSIONS = 64;
 
@@ -182,7 +182,7 @@ async function chunkedArrayEntry(
   return { entry, pieces };
 }
 
-/** A metadata value for a non-array leaf; NumPy scalars and complex numbers are decoded from their small payloads. */
+/** Converts a non-array leaf to a metadata value, decoding NumPy scalars and complex numbers from their small payloads. */
 async function leafValue(file: RandomAccessFile, leaf: MsgpackLeaf, name: string): Promise<unknown> {
   if (leaf.kind === 'scalar') return jsonValue(leaf.value);
   if (leaf.kind === 'bin') return `<${leaf.length} bytes of binary data>`;

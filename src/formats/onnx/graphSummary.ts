@@ -86,7 +86,7 @@ export function summarizeGraph(model: onnx.IModelProto): GraphSummary {
   };
 }
 
-/** The model's `metadata_props` as a record. */
+/** Collects the model's `metadata_props` into a record. */
 export function metadataProps(model: onnx.IModelProto): Record<string, string> {
   const props: Record<string, string> = {};
   for (const entry of model.metadataProps ?? []) props[entry.key ?? ''] = entry.value ?? '';

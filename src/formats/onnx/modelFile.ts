@@ -11,7 +11,7 @@ const TENSOR_RAW_DATA = 9;
 /** float_data, int32_data, string_data, int64_data, double_data, uint64_data. */
 const TENSOR_TYPED_FIELDS = new Set([4, 5, 6, 7, 10, 11]);
 
-/** Where one initializer's data field lies in the model file (absolute offsets of the field's value). */
+/** Locations of one initializer's fields in the model file, as absolute offsets. */
 export interface InitializerFields {
   /** The raw_data field, when present (the last occurrence wins, as in protobuf decoding). */
   readonly rawData?: WireField;

@@ -1,7 +1,7 @@
 // ONNX models as checkpoints: the graph's initializers are the tensors.
 //
-// Memory: the model file is read once and decoded with onnx-proto. protobufjs decodes raw_data as views into the
-// file's bytes, so decoding copies no tensor data. The reader keeps only the tensor entries (byte offsets into the
+// Memory: the model file is read once and decoded with onnx-proto. protobufjs 6.11 (onnx-proto's copy) decodes
+// raw_data as views into the file's bytes, so decoding copies no tensor data. The reader keeps only the tensor entries (byte offsets into the
 // file) and the graph summary, so the file's bytes and the decoded model become garbage once `openOnnx` returns.
 // Tensor reads then go straight to each tensor's bytes on disk. External data files are never read at open: only
 // their sizes are checked.
@@ -92,7 +92,7 @@ async function initializerEntry(
   }
 
   // Typed fields (float_data, int64_data, …) are varint or fixed-width lists, not the stored layout, so they are
-  // converted at open and kept in memory; exporters use them only for small tensors. The entry's offset and length
+  // converted at open and kept in memory. Exporters use them only for small tensors. The entry's offset and length
   // span the encoded field.
   if (hasTypedData(tensor) && isSafetensorsDType(dtype)) {
     inMemory.set(name, typedDataBytes(tensor, path));

@@ -20,7 +20,7 @@ export interface TensorCheckpointSource {
   readonly segments?: ReadonlyMap<string, readonly { readonly offset: number; readonly length: number }[]>;
   /**
    * Throws a CheckpointError when `entry` cannot be read `as` requested (an unsupported or quantized type).
-   * By default every type that `dtypeSize` knows is readable.
+   * By default every type with a `dtypeSize` is readable.
    */
   readonly checkReadable?: (entry: TensorEntry, as: 'stored' | 'float32' | 'float64') => void;
 }

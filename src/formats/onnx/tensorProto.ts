@@ -21,7 +21,7 @@ export function int64ToSafeNumber(value: Int64Value): number | undefined {
   return Number.isSafeInteger(number) ? number : undefined;
 }
 
-/** The tensor's shape; throws for a negative or oversized dimension. */
+/** Returns the tensor's shape, and throws for a negative or oversized dimension. */
 export function tensorShape(tensor: onnx.ITensorProto, file: string): number[] {
   return (tensor.dims ?? []).map((dim) => {
     const size = int64ToSafeNumber(dim);
@@ -41,7 +41,7 @@ export function hasTypedData(tensor: onnx.ITensorProto): boolean {
 }
 
 /**
- * Converts the typed field that holds the tensor's values to little-endian raw_data layout.
+ * Converts the typed field that contains the tensor's values to little-endian raw_data layout.
  * int32_data carries every type narrower than 32 bits (float16 and bfloat16 as their bit patterns, booleans as 0/1).
  */
 export function typedDataBytes(tensor: onnx.ITensorProto, file: string): Uint8Array {
@@ -89,7 +89,7 @@ export interface OnnxTensorValue {
   readonly dtype: DType;
   readonly shape: number[];
   /**
-   * Values as `StoredTensor.data` holds them for safetensors dtypes; UINT16 → Uint16Array, UINT32 → Uint32Array,
+   * Values in `StoredTensor.data`'s layout for safetensors dtypes; UINT16 → Uint16Array, UINT32 → Uint32Array,
    * UINT64 → BigUint64Array, COMPLEX64 → Float32Array and COMPLEX128 → Float64Array of interleaved real and
    * imaginary parts, FLOAT8 *FNUZ types → Uint8Array of bit patterns.
    */
@@ -149,7 +149,7 @@ export async function readTensorProtoFile(path: string): Promise<OnnxTensorValue
   return { name, onnxType: onnxTypeName(code), dtype: dtypeOfOnnxType(code), shape, data: decodeOnnxValues(stored, code, count) };
 }
 
-/** Throws a CheckpointError unless `path` exists and holds at least `end` bytes. */
+/** Throws a CheckpointError unless `path` exists and is at least `end` bytes long. */
 export async function checkFileHolds(path: string, end: number, what: string, model: string, tensor: string): Promise<void> {
   let size: number;
   try {

@@ -1,8 +1,8 @@
 // Protobuf wire-format field scanning, enough to locate fields by byte offset.
 //
-// protobufjs's generated decoders (onnx-proto) return message objects without byte offsets, so the ONNX reader
-// cannot learn from them where an initializer's raw_data lies in the file, and the writer cannot copy fields it
-// does not decode (fields newer than onnx-proto's schema). This module walks the wire format with protobufjs's
+// protobufjs's generated decoders (onnx-proto) return message objects without byte offsets. So the ONNX reader
+// cannot learn from them where an initializer's raw_data lies in the file, and the writer cannot copy the fields
+// that they skip (fields newer than onnx-proto's schema). This module walks the wire format with protobufjs's
 // own `Reader`: it reads each field's tag and length and skips its value, decoding nothing else.
 import { Reader } from 'protobufjs/minimal';
 

@@ -146,7 +146,7 @@ async function externalValues(
   return values;
 }
 
-/** A TensorProto without its data fields, followed by `values` as raw_data, with the initializer field's header. */
+/** Encodes the initializer field: the TensorProto without its data fields, then `values` as raw_data. */
 function rewriteTensor(bytes: Uint8Array, tensor: WireField, values: Uint8Array): Uint8Array[] {
   const keptFields = scanFields(bytes, tensor.valueStart, tensor.end)
     .filter((field) => !TENSOR_DATA_FIELDS.has(field.fieldNumber))
@@ -156,7 +156,7 @@ function rewriteTensor(bytes: Uint8Array, tensor: WireField, values: Uint8Array)
   return [lengthDelimitedHeader(GRAPH_INITIALIZER, length), ...keptFields, rawHeader, values];
 }
 
-/** The graph field with rewritten initializers, keyed by the start offset of their original field. */
+/** Encodes the graph field with the rewritten initializers, which are keyed by the start offset of their original field. */
 function rewriteGraph(bytes: Uint8Array, graph: WireField, newTensorBytes: ReadonlyMap<number, Uint8Array[]>): Uint8Array[] {
   const body: Uint8Array[] = [];
   for (const field of scanFields(bytes, graph.valueStart, graph.end)) {
