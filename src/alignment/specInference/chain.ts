@@ -2,6 +2,7 @@
 import type { TensorEntry } from '../../formats/checkpoint';
 import { isFloatingDType } from '../../formats/dtype';
 import type { AxisEntry, PermutationSpec } from '../permutationSpec';
+import { commonWrapperPrefix } from '../tensorNameMatching';
 
 export type InferenceResult =
   | { readonly spec: PermutationSpec; readonly source: string }
@@ -16,7 +17,8 @@ interface LinearLayer {
 /**
  * Infers the spec of a chain of Linear layers: every floating tensor is a 2-D `<layer>.weight` of shape
  * [out, in] or its 1-D `<layer>.bias` of size out, and each layer's out equals the next one's in. The hidden units
- * between consecutive layers get one permutation each, named `P_<layer>` after the layer that produces them.
+ * between consecutive layers get one permutation each, named `P_<layer>` after the layer that produces them
+ * (without a wrapper prefix such as `module.`).
  * Integer tensors (step counters) are ignored. Layer order is the file's order, or else natural name order.
  */
 export function inferLinearChain(tensors: readonly TensorEntry[]): InferenceResult {
@@ -46,10 +48,12 @@ export function inferLinearChain(tensors: readonly TensorEntry[]): InferenceResu
     return { failure: 'the Linear layers do not form a chain in which each layer\'s output size equals the next layer\'s input size' };
   }
 
+  const wrapper = commonWrapperPrefix(floating.map((entry) => entry.name));
+  const permutationName = (index: number) => `P_${chain[index].prefix.slice(wrapper.length) || index}`;
   const axes: Record<string, AxisEntry[]> = {};
   chain.forEach((layer, index) => {
-    const output = index < chain.length - 1 ? `P_${layer.prefix || index}` : null;
-    const input = index > 0 ? `P_${chain[index - 1].prefix || index - 1}` : null;
+    const output = index < chain.length - 1 ? permutationName(index) : null;
+    const input = index > 0 ? permutationName(index - 1) : null;
     axes[layer.weight.name] = [output, input];
     if (layer.bias !== undefined) axes[layer.bias.name] = [output];
   });

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { alignCommand } from '../../../src/cli/align';
 import type { FlagValues } from '../../../src/cli/command';
+import { openCheckpoint } from '../../../src/formats/open';
 import { openSafetensors } from '../../../src/formats/safetensors/reader';
 import { FIXTURES, modelPath, specPath } from './fixtureModels';
 
@@ -112,5 +113,48 @@ describe('align command', () => {
     const expected = await run(modelB);
     const actual = await run(aligned);
     for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(expected[i] - actual[i]) <= 1e-5 * Math.max(1, Math.abs(expected[i])), `logit ${i}`);
+  });
+});
+
+describe('align command across wrapper prefixes', () => {
+  let folder = '';
+  before(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'align-prefix-'));
+  });
+  after(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it('matches module. against model. names', async () => {
+    const options = { order: 'sorted', precision: 'float64' };
+    const plainReport = join(folder, 'plain.json');
+    const wrappedReport = join(folder, 'wrapped.json');
+    const aligned = join(folder, 'aligned.pt');
+    const wrappedA = join(FIXTURES, 'models', 'mlp_s0.module.pth');
+    const wrappedB = join(FIXTURES, 'models', 'mlp_s1.ckpt');
+
+    assert.equal((await runAlign([modelPath('mlp', 0), modelPath('mlp', 1)], { ...options, out: plainReport })).status, 0);
+    assert.equal((await runAlign([wrappedA, wrappedB], { ...options, out: wrappedReport, 'write-aligned': aligned })).status, 0);
+
+    const plain = JSON.parse(await readFile(plainReport, 'utf8'));
+    const wrapped = JSON.parse(await readFile(wrappedReport, 'utf8'));
+    assert.deepEqual(Object.keys(wrapped.permutations), ['P_fc1', 'P_fc2']);
+    assert.deepEqual(wrapped.permutations, plain.permutations);
+    assert.deepEqual(wrapped.untouched, []);
+
+    const written = await openCheckpoint(aligned);
+    try {
+      assert.deepEqual(written.tensors.map((entry) => entry.name), ['model.fc1.weight', 'model.fc1.bias', 'model.fc2.weight', 'model.fc2.bias', 'model.fc3.weight', 'model.fc3.bias']);
+      const bias = await written.readTensor('model.fc1.bias', 'float64');
+      const source = await openCheckpoint(wrappedB);
+      try {
+        const original = await source.readTensor('model.fc1.bias', 'float64');
+        wrapped.permutations.P_fc1.forEach((unit: number, i: number) => assert.equal(bias[i], original[unit]));
+      } finally {
+        await source.close();
+      }
+    } finally {
+      await written.close();
+    }
   });
 });
