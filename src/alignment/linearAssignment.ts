@@ -1,6 +1,13 @@
-import { applyWarmStart, reduceColumns, reduceFreeRows } from './linearAssignmentInitialization';
+import { applyWarmStart, reduceFreeRows, reduceRowsAndColumns } from './linearAssignmentInitialization';
 import { augmentFromFreeRow } from './linearAssignmentShortestPath';
 import { createAssignmentState, listFreeRows } from './linearAssignmentState';
+
+/**
+ * Passes of augmenting row reduction before the shortest path phase, as Jonker and Volgenant use.
+ * From 2 to 8 passes, each extra pass saved about as many shortest path row scans as it cost
+ * (random and similarity-like matrices, n = 1024 to 4096).
+ */
+const AUGMENTING_ROW_REDUCTION_PASSES = 2;
 
 export interface AssignmentOptions {
   /** Maximize the total instead of minimizing it (weight matching maximizes). Default false. */
@@ -27,8 +34,8 @@ export interface AssignmentResult {
 
 /**
  * Solves the dense linear assignment problem exactly with the Jonker–Volgenant shortest augmenting
- * path method: column reduction, augmenting row reduction, then one Dijkstra-like shortest path per
- * remaining free row. Worst case O(rows² · columns) time, O(rows · columns) extra memory for a
+ * path method: row and column reduction, augmenting row reduction, then one Dijkstra-like shortest
+ * path per remaining free row. Worst case O(rows² · columns) time, O(rows · columns) extra memory for a
  * Float64 copy of the matrix.
  *
  * cost is row-major rows×columns, rows <= columns (rectangular allowed; every row is assigned).
@@ -47,18 +54,14 @@ export function solveLinearAssignment(
   const state = createAssignmentState(workingCost, rows, columns);
 
   if (rows > 0) {
-    let freeRows: Int32Array;
     if (options.warmStart !== undefined) {
       validateWarmStart(options.warmStart, rows, columns);
       applyWarmStart(state, options.warmStart.rowToColumn, options.warmStart.columnDual, sign);
-      freeRows = reduceFreeRows(state, listFreeRows(state));
     } else if (rows === columns) {
-      reduceColumns(state);
-      freeRows = reduceFreeRows(state, listFreeRows(state));
-    } else {
-      // Column duals start at 0, which the rectangular invariant needs, and every row starts free.
-      freeRows = reduceFreeRows(state, listFreeRows(state));
+      reduceRowsAndColumns(state);
     }
+    // Otherwise (rectangular, cold) column duals start at 0, as the invariant needs, and all rows are free.
+    const freeRows = reduceFreeRows(state, listFreeRows(state), AUGMENTING_ROW_REDUCTION_PASSES);
     for (let k = 0; k < freeRows.length; k++) augmentFromFreeRow(state, freeRows[k]);
   }
 

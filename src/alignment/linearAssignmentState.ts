@@ -16,10 +16,13 @@ export interface AssignmentState {
   readonly rowToColumn: Int32Array;
   /** Row of each column, or -1 while the column is free. */
   readonly columnToRow: Int32Array;
-  /** Scratch for the shortest path search: distance, predecessor row and scan order per column. */
+  /** Shortest path scratch per column: path length from the free row and the row before it on the path. */
   readonly distance: Float64Array;
   readonly predecessor: Int32Array;
-  readonly columnOrder: Int32Array;
+  /** Shortest path scratch per settled column, in settling order: the column, its dual and its distance. */
+  readonly settledColumns: Int32Array;
+  readonly settledDuals: Float64Array;
+  readonly settledDistances: Float64Array;
 }
 
 export function createAssignmentState(cost: Float64Array, rows: number, columns: number): AssignmentState {
@@ -32,7 +35,9 @@ export function createAssignmentState(cost: Float64Array, rows: number, columns:
     columnToRow: new Int32Array(columns).fill(-1),
     distance: new Float64Array(columns),
     predecessor: new Int32Array(columns),
-    columnOrder: new Int32Array(columns),
+    settledColumns: new Int32Array(columns),
+    settledDuals: new Float64Array(columns),
+    settledDistances: new Float64Array(columns),
   };
 }
 
