@@ -82,10 +82,10 @@ export function createTensorCheckpoint(source: TensorCheckpointSource, main: Ran
   }
 
   async function* readTensorChunks(name: string, maxChunkBytes: number): AsyncIterable<Float32Array> {
+    if (!(maxChunkBytes >= 4)) throw new RangeError(`maxChunkBytes must be at least 4 (one float32), not ${maxChunkBytes}`);
     const entry = entryOf(name, 'float32');
     const count = elementCount(entry.shape);
-    // Each output element takes 4 bytes; at least one element per chunk so that progress is always made.
-    const elementsPerChunk = Math.max(1, Math.floor(maxChunkBytes / 4));
+    const elementsPerChunk = Math.floor(maxChunkBytes / 4);
     const inMemory = source.inMemory?.get(entry.name);
     const size = dtypeSize(entry.dtype);
     // NOTE: tensors held in memory or stored in pieces are decoded whole and then sliced.

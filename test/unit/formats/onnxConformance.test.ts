@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { isSafetensorsDType, bfloat16BitsToNumber, float16BitsToNumber } from '../../../src/formats/dtype';
+import { elementCount } from '../../../src/formats/checkpoint';
+import { decodeToFloat, isFloatingDType, isSafetensorsDType } from '../../../src/formats/dtype';
 import { openOnnx, readTensorProtoFile } from '../../../src/formats/onnx/reader';
 
 const CORPUS = '/usr/share/libonnx-testdata/data';
@@ -23,15 +24,18 @@ function loadReference(): ReferenceRecord[] {
   return output.trim().split('\n').map((line) => JSON.parse(line) as ReferenceRecord);
 }
 
-/** Hashes values the way onnx_reference.py does: float32 for floats up to 32 bits, float64 for doubles, int64 for integers. */
-function valueHash(onnxType: string, data: ArrayBufferView): string {
+/**
+ * Hashes values the way onnx_reference.py does: float32 for floats up to 32 bits, float64 for doubles, int64 for
+ * integers. Floating safetensors dtypes are converted through `decodeToFloat` by dtype, so a wrong dtype mapping
+ * changes the hash.
+ */
+function valueHash(dtype: string, data: ArrayBufferView, count: number): string {
   let canonical: ArrayBufferView;
-  if (data instanceof Float32Array || data instanceof Float64Array) {
-    canonical = data;
-  } else if (onnxType === 'FLOAT16') {
-    canonical = Float32Array.from(data as Uint16Array, float16BitsToNumber);
-  } else if (onnxType === 'BFLOAT16') {
-    canonical = Float32Array.from(data as Uint16Array, bfloat16BitsToNumber);
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (isSafetensorsDType(dtype) && isFloatingDType(dtype)) {
+    canonical = decodeToFloat(bytes, dtype, count, dtype === 'F64' ? Float64Array : Float32Array);
+  } else if (data instanceof Float32Array || data instanceof Float64Array) {
+    canonical = data; // COMPLEX64 and COMPLEX128 as interleaved parts
   } else {
     const integers = data as unknown as ArrayLike<number | bigint>;
     canonical = BigInt64Array.from({ length: integers.length }, (_, i) => BigInt.asIntN(64, BigInt(integers[i])));
@@ -67,7 +71,7 @@ test('conformance corpus matches numpy_helper', { skip }, async (t) => {
             continue;
           }
           const stored = await checkpoint.readTensor(entry.name);
-          assert.equal(valueHash(expected.type, stored.data), expected.sha256, `${record.model}: ${expected.name}`);
+          assert.equal(valueHash(entry.dtype, stored.data, elementCount(entry.shape)), expected.sha256, `${record.model}: ${expected.name}`);
           initializerCount++;
         }
       } finally {
@@ -81,8 +85,9 @@ test('conformance corpus matches numpy_helper', { skip }, async (t) => {
     for (const record of tensors) {
       const value = await readTensorProtoFile(record.tensor);
       assert.equal(value.onnxType, record.type, record.tensor);
+      assert.equal(value.dtype, ONNX_TO_DTYPE[record.type] ?? record.type, record.tensor);
       assert.deepEqual(value.shape, record.shape, record.tensor);
-      assert.equal(valueHash(value.onnxType, value.data), record.sha256, record.tensor);
+      assert.equal(valueHash(value.dtype, value.data, elementCount(value.shape)), record.sha256, record.tensor);
     }
     const reasons = [...new Set(skipped.map((record) => record.reason))].join(', ');
     t.diagnostic(`${tensors.length} tensor files compared; ${skipped.length} skipped (${reasons})`);
