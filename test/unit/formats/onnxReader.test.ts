@@ -243,6 +243,44 @@ test('external location outside the folder is rejected', async () => {
   await assertOpenFails(buildModel('absolute').path, /"W2".*leaves the model's folder/, 'W2');
 });
 
+/** Builds argv[1]/big.onnx whose initializer "far" lies 3 GiB into a sparse external data file. */
+const BUILD_FAR_EXTERNAL = String.raw`
+import os, sys
+import numpy as np
+from onnx import helper, TensorProto
+
+out = sys.argv[1]
+offset = 3 << 30
+with open(os.path.join(out, "big.bin"), "wb") as handle:
+    handle.truncate(offset)
+    handle.seek(offset)
+    handle.write(np.array([1.5, -2.5, 3.5, 4.25], dtype="<f4").tobytes())
+far = TensorProto(name="far", data_type=TensorProto.FLOAT, dims=[4], data_location=TensorProto.EXTERNAL)
+for key, value in (("location", "big.bin"), ("offset", str(offset)), ("length", "16")):
+    entry = far.external_data.add()
+    entry.key, entry.value = key, value
+graph = helper.make_graph(
+    [helper.make_node("Add", ["x", "far"], ["y"])], "far",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])],
+    [far],
+)
+with open(os.path.join(out, "big.onnx"), "wb") as handle:
+    handle.write(helper.make_model(graph).SerializeToString())
+`;
+
+test('external data beyond 2 GiB reads one tensor', async () => {
+  const folder = mkdtempSync(join(tmpdir(), 'onnx-reader-'));
+  folders.push(folder);
+  execFileSync(PYTHON, ['-c', BUILD_FAR_EXTERNAL, folder]);
+  const checkpoint = await openOnnx(join(folder, 'big.onnx'));
+  const entry = checkpoint.tensors[0];
+  assert.equal(entry.offset, 3 * 2 ** 30);
+  assert.equal(entry.length, 16);
+  assert.deepEqual([...(await checkpoint.readTensor('far', 'float32'))], [1.5, -2.5, 3.5, 4.25]);
+  await checkpoint.close();
+});
+
 test('raw_data of the wrong length is rejected', async () => {
   await assertOpenFails(buildModel('short-raw').path, /"W1": raw_data holds 44 bytes but FLOAT \[3,4\] needs 48/, 'W1');
 });
