@@ -4,7 +4,7 @@ Usage: /usr/bin/python3 onnx_reference.py CORPUS_DIR
 
 Prints one JSON object per line:
 - {"model": path, "initializers": [{"name", "type", "shape", "sha256"}]} for every */model.onnx;
-- {"tensor": path, "type", "shape", "sha256"} for every test_data_set_*/{input,output}_*.pb that holds a tensor;
+- {"tensor": path, "type", "shape", "sha256"} for every test_data_set_*/{input,output}_*.pb that contains a tensor;
 - {"skipped": path, "reason": ...} for .pb files that hold a sequence, map or optional, or string tensors.
 
 sha256 is over the values converted to float32 little-endian for floating types of at most 32 bits, float64 for
