@@ -132,8 +132,9 @@ function assertValidAssignment(result: AssignmentResult, cost: Float64Array | Fl
  */
 function assertDualCertificate(result: AssignmentResult, cost: Float64Array | Float32Array, rows: number, columns: number, maximize: boolean, context: string): void {
   const sign = maximize ? -1 : 1;
-  const scale = 1 + cost.reduce((maximum, value) => Math.max(maximum, Math.abs(value)), 0);
-  const tolerance = 1e-9 * scale;
+  let largestMagnitude = 0;
+  for (let k = 0; k < cost.length; k++) largestMagnitude = Math.max(largestMagnitude, Math.abs(cost[k]));
+  const tolerance = 1e-9 * (1 + largestMagnitude);
   let maximumDual = -Infinity;
   for (let j = 0; j < columns; j++) maximumDual = Math.max(maximumDual, sign * result.columnDual[j]);
 
