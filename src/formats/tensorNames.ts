@@ -1,5 +1,5 @@
 // Tensor names without the prefixes that training wrappers add, so that the same model saved with and without
-// a wrapper lines up: DataParallel and DistributedDataParallel add `module.` in front of every name, and
+// a wrapper lines up. DataParallel and DistributedDataParallel add `module.` in front of every name, and
 // torch.compile adds an `_orig_mod.` segment wherever a compiled module sits (`model._orig_mod.fc.weight`).
 
 /**

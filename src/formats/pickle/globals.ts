@@ -1,7 +1,8 @@
-// Verdicts on the globals a pickle references. The allow-list mirrors what PyTorch's `weights_only` loader
-// accepts (torch/_weights_only_unpickler.py in torch 1.13 and 2.x) plus a few plain containers found in
-// Lightning checkpoints; the dangerous list names modules and functions that reach the process, the file
-// system, the network, code evaluation or the import machinery.
+// Verdicts on the globals a pickle references. The allow-list starts from what the `weights_only` loader of
+// torch 1.13 accepts (torch/_weights_only_unpickler.py). It adds `_rebuild_parameter_with_state` and
+// `_rebuild_tensor_v3`, which newer torch versions write (not checked against a newer torch here), and the plain
+// containers of Lightning checkpoints. The dangerous list names modules and functions that reach the process,
+// the file system, the network, code evaluation or the import machinery.
 import type { GlobalVerdict } from '../checkpoint';
 
 /** Storage classes and the dtype of their elements (`torch.<Name>` and `torch.cuda.<Name>`). */

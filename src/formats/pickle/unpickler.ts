@@ -1,7 +1,7 @@
 // A pickle virtual machine that builds symbolic values and never executes anything: globals stay names,
 // and REDUCE, NEWOBJ and BUILD record calls instead of making them. It covers protocols 0 to 5.
-// The machine is a flat loop over opcodes, so deeply nested input cannot overflow the JavaScript stack;
-// stack size, memo size and nesting depth are bounded, and every length is checked before bytes are read.
+// The machine is a flat loop over opcodes, so deeply nested input cannot overflow the JavaScript stack.
+// Stack size, memo size and nesting depth are bounded, and every length is checked before bytes are read.
 import { CheckpointError, type PickleGlobal, type PickleReport } from '../checkpoint';
 import { classifyGlobal } from './globals';
 import {
@@ -426,7 +426,7 @@ class PickleMachine {
     return raw[0] | (raw[1] << 8) | (raw[2] << 16) | (raw[3] << 24);
   }
 
-  /** An 8-byte length; any value beyond the safe integers exceeds the stream anyway and reads as truncation. */
+  /** Reads an 8-byte length. Values beyond the safe integers exceed any stream, so they read as truncation. */
   private u64(): number {
     const low = this.u32();
     const high = this.u32();

@@ -1,6 +1,6 @@
-// Interprets the symbolic value of a PyTorch pickle: calls to allow-listed globals (tensor rebuild functions,
-// OrderedDict, torch.Size, ...) become tensor references and plain containers; every other call stays opaque.
-// Nothing is executed, and an opaque call does not stop the tensors around it from being listed.
+// Interprets the symbolic value of a PyTorch pickle. Calls to allow-listed globals (tensor rebuild functions,
+// OrderedDict, torch.Size, ...) become tensor references and plain containers, and every other call stays
+// opaque. Nothing is executed, and an opaque call does not stop the tensors around it from being listed.
 import { CheckpointError } from '../checkpoint';
 import { STORAGE_DTYPES, TORCH_DTYPES } from '../pickle/globals';
 import { MAX_NESTING } from '../pickle/unpickler';

@@ -23,7 +23,7 @@ const OPTIMIZER_KEY = /optim/i;
 const MAX_JSON_DEPTH = 16;
 const MAX_JSON_ITEMS = 1000;
 
-/** Name given to the tensor of a file that holds one bare tensor. */
+/** Name given to the tensor of a file that contains one bare tensor. */
 export const BARE_TENSOR_NAME = 'tensor';
 
 export function layoutCheckpoint(root: PlainValue): CheckpointLayout {

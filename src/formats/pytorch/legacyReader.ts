@@ -87,7 +87,7 @@ async function parseLegacy(file: RandomAccessFile, prefix: Uint8Array): Promise<
 }
 
 /**
- * A pickle without torch.save's magic number (for example a file written by pickle.dump). It carries no
+ * Opens a pickle without torch.save's magic number (for example a file written by pickle.dump). It carries no
  * storages, so no tensor can be read, but its globals are still reported.
  */
 function openPlainPickle(file: RandomAccessFile, result: UnpickleResult, globals: PickleGlobal[]): Checkpoint {

@@ -65,7 +65,7 @@ class PickleBuilder {
     this.bytes(encoded);
   }
 
-  /** A GLOBAL, memoized so that later uses are a BINGET. */
+  /** Writes a GLOBAL, memoized so that later uses of the same global are a BINGET. */
   global(module: string, name: string): void {
     const key = `${module}\n${name}\n`;
     const index = this.memo.get(key);

@@ -5,12 +5,12 @@ import { CheckpointError, elementCount, type TensorEntry } from '../checkpoint';
 import { storageElementSize } from './elementSize';
 import type { NamedTensorRef } from './layout';
 
-/** Where a storage's bytes lie in the file. */
+/** Position and size of a storage's bytes in the file. */
 export interface StorageLocation {
   /** Absolute file offset of the storage's first byte. */
   readonly offset: number;
   readonly byteLength: number;
-  /** Where the bytes come from, for messages: a zip record name or "legacy storage 3". */
+  /** Source of the bytes for messages, e.g. a zip record name or "legacy storage 3". */
   readonly description: string;
   /** Set when the bytes are compressed in the file and cannot be read at `offset`. */
   readonly unreadable?: string;
@@ -21,7 +21,7 @@ export interface PlacedTensor {
   readonly shape: readonly number[];
   readonly stride: readonly number[];
   readonly elementSize: number;
-  /** True when the span [offset, offset + length) holds exactly the elements in C order. */
+  /** True when the span [offset, offset + length) contains exactly the elements in C order. */
   readonly contiguous: boolean;
   readonly unreadable?: string;
 }

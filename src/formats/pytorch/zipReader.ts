@@ -1,4 +1,4 @@
-// Opens PyTorch's zip format (torch.save since 1.6): `<archive>/data.pkl` holds the pickled object, and each
+// Opens PyTorch's zip format (torch.save since 1.6): `<archive>/data.pkl` contains the pickled object, and each
 // storage's bytes are the record `<archive>/data/<key>`, normally stored uncompressed and 64-byte aligned.
 import { CheckpointError, type Checkpoint } from '../checkpoint';
 import type { ByteOrder } from '../contiguousChunks';
@@ -54,7 +54,7 @@ async function openListed(file: RandomAccessFile, listing: ZipListing): Promise<
   return new PytorchCheckpoint(path, 'pytorch-zip', file, placed, layout.metadata, pickleReport(globals), byteOrder, () => listing.zip.close());
 }
 
-/** The data.pkl record nearest the archive root (TorchScript archives may hold others deeper down). */
+/** Finds the data.pkl record nearest the archive root (TorchScript archives may contain others deeper down). */
 function findDataPickle(listing: ZipListing): ZipRecord | undefined {
   let best: ZipRecord | undefined;
   for (const record of listing.records.values()) {

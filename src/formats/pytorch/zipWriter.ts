@@ -1,6 +1,6 @@
-// A minimal zip writer for PyTorch archives: stored (uncompressed) records whose data starts on a 64-byte
-// boundary, padded through an extra field with header id "FB" as PyTorch's own writer does, and ZIP64
-// structures whenever a size, an offset or the record count exceeds the classic zip limits.
+// A minimal zip writer for PyTorch archives. Records are stored uncompressed, and each record's data starts on a
+// 64-byte boundary, padded through an extra field with header id "FB" as PyTorch's own writer does. ZIP64
+// structures are written whenever a size, an offset or the record count exceeds the classic zip limits.
 import type { FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 
@@ -113,7 +113,7 @@ function centralHeader(record: WrittenRecord): Uint8Array {
   return header;
 }
 
-/** The ZIP64 end of central directory record followed by its locator. */
+/** Builds the ZIP64 end of central directory record followed by its locator. */
 function zip64End(count: number, directorySize: number, directoryOffset: number, recordOffset: number): Uint8Array {
   const bytes = new Uint8Array(56 + 20);
   const view = new DataView(bytes.buffer);

@@ -26,9 +26,11 @@ function bytes(...parts: Array<string | number[]>): Uint8Array {
 }
 
 function expectCall(value: PickleValue, module: string, name: string): PickleValue[] {
-  assert.ok(isPickleObject(value) && value.kind === 'call', 'a call node');
+  assert.ok(isPickleObject(value), 'an object');
+  assert.ok(value.kind === 'call', 'a call node');
   const callee = value.callee;
-  assert.ok(isPickleObject(callee) && callee.kind === 'global', 'a global callee');
+  assert.ok(isPickleObject(callee), 'an object callee');
+  assert.ok(callee.kind === 'global', 'a global node');
   assert.equal(callee.module, module);
   assert.equal(callee.name, name);
   return value.args;
@@ -97,7 +99,7 @@ test('report verdict combines globals', () => {
 });
 
 test('truncated stream reports offset', () => {
-  // BINUNICODE declares 100 bytes but the stream holds 3 after the length.
+  // BINUNICODE declares 100 bytes but the stream contains 3 after the length.
   const stream = bytes([0x80, 2, 0x58, 100, 0, 0, 0], 'abc');
   assert.throws(() => unpickle(stream, options), (error: unknown) => {
     assert.ok(error instanceof PickleTruncatedError);
@@ -170,11 +172,13 @@ test('protocol 0 text opcodes', () => {
     'Vcaf\\u00e9\n', 'g2\n', 's.',
   );
   const { value } = unpickle(stream, options);
-  assert.ok(isPickleObject(value) && value.kind === 'dict');
+  assert.ok(isPickleObject(value));
+  assert.ok(value.kind === 'dict', 'a dict node');
   assert.equal(value.entries.length, 2);
   const [firstKey, list] = value.entries[0];
   assert.equal(firstKey, 'kA\n');
-  assert.ok(isPickleObject(list) && list.kind === 'list');
+  assert.ok(isPickleObject(list));
+  assert.ok(list.kind === 'list', 'a list node');
   assert.deepEqual(list.items, [1, true, 123456789012345678901234567890n, -0.25, -7]);
   assert.equal(value.entries[1][0], 'café');
   assert.equal(value.entries[1][1], list, 'GET returns the memoized list');
@@ -247,13 +251,15 @@ test('real torch data.pkl globals', async () => {
       'torch.FloatStorage:allowed',
     ]);
     const root = result.value;
-    assert.ok(isPickleObject(root) && root.kind === 'call');
+    assert.ok(isPickleObject(root));
+  assert.ok(root.kind === 'call', 'a call node');
     assert.deepEqual(root.dictEntries?.map(([key]) => key), [
       'fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias', 'fc3.weight', 'fc3.bias',
     ]);
     const tensorArgs = expectCall(root.dictEntries?.[0][1] ?? null, 'torch._utils', '_rebuild_tensor_v2');
     const storage = tensorArgs[0];
-    assert.ok(isPickleObject(storage) && storage.kind === 'persistent');
+    assert.ok(isPickleObject(storage));
+  assert.ok(storage.kind === 'persistent', 'a persistent node');
   } finally {
     listing.zip.close();
     await file.close();

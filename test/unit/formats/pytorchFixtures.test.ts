@@ -1,5 +1,6 @@
-// PyTorch reader against the committed torch.save fixtures: every pytorch-zip and pytorch-legacy file in the
-// manifest, with names, shapes, dtypes and sha256 of the values; Lightning metadata; shared storages and views.
+// PyTorch reader against the committed torch.save fixtures. Every pytorch-zip and pytorch-legacy file in the
+// manifest is checked for names, shapes, dtypes and sha256 of the values, and so are Lightning metadata and
+// shared storages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';

@@ -1,6 +1,6 @@
-// PyTorch reader on files that Debian's torch writes in a temporary folder: every storage dtype, views with
-// offsets, transposes and zero strides, parameters, a bare tensor, pickle protocol 4, legacy views, ZIP64
-// records, Lightning-style containers and unknown globals next to readable tensors.
+// PyTorch reader on files that Debian's torch writes in a temporary folder. They cover every storage dtype,
+// views with offsets, transposes and zero strides, parameters, a bare tensor, pickle protocol 4, legacy views and
+// ZIP64 records. Lightning-style containers and unknown globals sit next to readable tensors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

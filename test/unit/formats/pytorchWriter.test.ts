@@ -46,7 +46,7 @@ const TORCH_DTYPES: Record<string, string> = {
   I64: 'torch.int64', I32: 'torch.int32', I16: 'torch.int16', I8: 'torch.int8', U8: 'torch.uint8', BOOL: 'torch.bool',
 };
 
-/** Each value as the load script prints it after `.double()` or `.long()`, computed from the written data. */
+/** Computes each value from the written data as the load script prints it after `.double()` or `.long()`. */
 function expectedValues(tensor: NamedTensor): Array<number | string> {
   const source = tensor.data as unknown as ArrayLike<number | bigint>;
   const values: Array<number | string> = [];
