@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { onnx } from 'onnx-proto';
 import { CheckpointError } from '../checkpoint';
+import { int64ToSafeNumber, type Int64Value } from './tensorProto';
 import { scanFields, type WireField } from './wire';
 
 // Field numbers from onnx.proto.
@@ -41,7 +42,8 @@ export function decodeModel(path: string, bytes: Uint8Array): onnx.ModelProto {
       `not a valid ONNX model: protobuf decoding failed (${(error as Error).message}); the file is truncated or is not an ONNX model`,
     );
   }
-  if (model.graph == null || Number(model.irVersion) <= 0) {
+  const irVersion = int64ToSafeNumber(model.irVersion as Int64Value);
+  if (model.graph == null || irVersion === undefined || irVersion <= 0) {
     throw new CheckpointError(
       path,
       `not an ONNX model: the protobuf message has no ${model.graph == null ? 'graph' : 'IR version'}; the file is truncated or is not an ONNX model`,

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { onnx } from 'onnx-proto';
 import { CheckpointError } from '../../../src/formats/checkpoint';
 import { loadOnnxModel, openOnnx } from '../../../src/formats/onnx/reader';
 
@@ -218,6 +219,7 @@ test('non-ONNX files are rejected', async () => {
     'empty.onnx': new Uint8Array(0),
     'png.onnx': Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]),
     'safetensors.onnx': Buffer.concat([Buffer.from([2, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{}')]),
+    'no-ir-version.onnx': onnx.ModelProto.encode({ graph: { name: 'g' } }).finish(),
   };
   for (const [name, bytes] of Object.entries(samples)) {
     const path = join(folder, name);
