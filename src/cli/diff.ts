@@ -43,8 +43,8 @@ function diffJson(pathA: string, pathB: string, diff: CheckpointDiff): object {
     identical: diff.identical,
     onlyInA: structure.onlyInA,
     onlyInB: structure.onlyInB,
-    changed: structure.shared.filter((tensor) => !tensor.sameLayout),
-    shared: structure.shared.filter((tensor) => tensor.sameLayout).map((tensor) => ({
+    changed: structure.shared.filter((tensor) => !tensor.sameShape || !tensor.sameDtype),
+    shared: structure.shared.filter((tensor) => tensor.sameShape).map((tensor) => ({
       ...tensor,
       ...(diff.values.has(tensor.name) ? { stats: finiteJson(diff.values.get(tensor.name)!) } : {}),
     })),
@@ -65,7 +65,7 @@ function diffText(pathA: string, pathB: string, diff: CheckpointDiff, withStats:
 
   if (structure.onlyInA.length > 0) lines.push(`only in A (${structure.onlyInA.length}):`, ...structure.onlyInA.map((t) => `  - ${describe(t)}`), '');
   if (structure.onlyInB.length > 0) lines.push(`only in B (${structure.onlyInB.length}):`, ...structure.onlyInB.map((t) => `  + ${describe(t)}`), '');
-  const changed = structure.shared.filter((tensor) => !tensor.sameLayout);
+  const changed = structure.shared.filter((tensor) => !tensor.sameShape || !tensor.sameDtype);
   if (changed.length > 0) lines.push(`changed shape or dtype (${changed.length}):`, ...changed.map((t) => `  ~ ${describe(t.a)} -> ${describe(t.b)}`), '');
 
   const { added, removed, changed: changedKeys } = structure.metadata;
@@ -73,7 +73,7 @@ function diffText(pathA: string, pathB: string, diff: CheckpointDiff, withStats:
     lines.push('metadata:', ...added.map((key) => `  + ${key}`), ...removed.map((key) => `  - ${key}`), ...changedKeys.map((key) => `  ~ ${key}`), '');
   }
 
-  const shared = structure.shared.filter((tensor) => tensor.sameLayout);
+  const shared = structure.shared.filter((tensor) => tensor.sameShape);
   lines.push(`shared tensors: ${shared.length}`);
   if (withStats) {
     const format = (value: number | null) => (value === null ? '' : value.toPrecision(4));

@@ -16,7 +16,7 @@ export interface CheckpointDiffOptions {
 
 export interface CheckpointDiff {
   readonly structure: StructureDiff;
-  /** Per shared tensor with the same layout, by normalized name; present for every such tensor with `statistics`. */
+  /** Per shared tensor with the same shape, by matched name; present for every such tensor with `statistics`. */
   readonly values: ReadonlyMap<string, TensorDifference>;
   /** True when structure, metadata and every value agree. */
   readonly identical: boolean;
@@ -31,7 +31,7 @@ export async function diffCheckpoints(a: Checkpoint, b: Checkpoint, options: Che
   const values = new Map<string, TensorDifference>();
   let valuesIdentical = true;
 
-  const comparable = structure.shared.filter((tensor) => tensor.sameLayout);
+  const comparable = structure.shared.filter((tensor) => tensor.sameShape);
   for (const [index, tensor] of comparable.entries()) {
     options.signal?.throwIfAborted();
     options.onProgress?.(index, comparable.length, tensor.name);

@@ -7,8 +7,8 @@ export async function* pairChunks(
 ): AsyncGenerator<readonly [Float32Array, Float32Array]> {
   const iteratorA = a[Symbol.asyncIterator]();
   const iteratorB = b[Symbol.asyncIterator]();
-  let chunkA = new Float32Array(0);
-  let chunkB = new Float32Array(0);
+  let chunkA: Float32Array = new Float32Array(0);
+  let chunkB: Float32Array = new Float32Array(0);
 
   while (true) {
     if (chunkA.length === 0) chunkA = await nextChunk(iteratorA);

@@ -1,7 +1,7 @@
 // Structural comparison of two checkpoints: which tensors only one side has, which differ in shape or dtype,
 // and which metadata keys were added, removed or changed. Reads headers only.
 import type { Checkpoint, TensorEntry } from '../formats/checkpoint';
-import { normalizeTensorName } from '../formats/tensorNames';
+import { commonWrapperPrefix } from '../alignment/tensorNameMatching';
 
 export interface TensorSide {
   /** Name as stored in the file, before wrapper prefixes were removed. */
@@ -11,18 +11,19 @@ export interface TensorSide {
 }
 
 export interface SharedTensor {
-  /** Name after removing wrapper prefixes (`module.`, `_orig_mod.`); the key both sides were matched on. */
+  /** Name without the file's common wrapper prefix (`module.`, `_orig_mod.`, Lightning's `model.`); the key both sides were matched on. */
   readonly name: string;
   readonly a: TensorSide;
   readonly b: TensorSide;
-  /** True when dtype and shape agree, so values can be compared element by element. */
-  readonly sameLayout: boolean;
+  /** True when the shapes agree, so values can be compared element by element (also across dtypes). */
+  readonly sameShape: boolean;
+  readonly sameDtype: boolean;
 }
 
 export interface StructureDiff {
   readonly onlyInA: readonly (TensorSide & { readonly name: string })[];
   readonly onlyInB: readonly (TensorSide & { readonly name: string })[];
-  /** Tensors present on both sides, in A's order; `sameLayout` false marks a changed shape or dtype. */
+  /** Tensors present on both sides, in A's order; `sameShape` or `sameDtype` false marks a changed tensor. */
   readonly shared: readonly SharedTensor[];
   readonly metadata: {
     readonly added: readonly string[];
@@ -32,8 +33,8 @@ export interface StructureDiff {
 }
 
 /**
- * Matches tensors by normalized name. When normalizing would merge two tensors of one file (both `x` and
- * `module.x` stored), that file's names are compared as stored instead, so no tensor is hidden.
+ * Matches tensors by name after removing each file's common wrapper prefix, the prefix every one of its
+ * names carries, so a `module.`-prefixed copy or a Lightning checkpoint matches the plain state dict.
  */
 export function diffStructure(a: Checkpoint, b: Checkpoint): StructureDiff {
   const byNameA = indexByName(a.tensors);
@@ -47,8 +48,13 @@ export function diffStructure(a: Checkpoint, b: Checkpoint): StructureDiff {
       onlyInA.push({ name, ...side(entryA) });
       continue;
     }
-    const sameLayout = entryA.dtype === entryB.dtype && sameShape(entryA.shape, entryB.shape);
-    shared.push({ name, a: side(entryA), b: side(entryB), sameLayout });
+    shared.push({
+      name,
+      a: side(entryA),
+      b: side(entryB),
+      sameShape: sameShape(entryA.shape, entryB.shape),
+      sameDtype: entryA.dtype === entryB.dtype,
+    });
   }
   const onlyInB = [...byNameB].filter(([name]) => !byNameA.has(name)).map(([name, entry]) => ({ name, ...side(entry) }));
 
@@ -56,10 +62,8 @@ export function diffStructure(a: Checkpoint, b: Checkpoint): StructureDiff {
 }
 
 function indexByName(entries: readonly TensorEntry[]): Map<string, TensorEntry> {
-  const normalized = new Map<string, TensorEntry>();
-  for (const entry of entries) normalized.set(normalizeTensorName(entry.name), entry);
-  if (normalized.size === entries.length) return normalized;
-  return new Map(entries.map((entry) => [entry.name, entry]));
+  const prefix = commonWrapperPrefix(entries.map((entry) => entry.name));
+  return new Map(entries.map((entry) => [entry.name.slice(prefix.length), entry]));
 }
 
 function side(entry: TensorEntry): TensorSide {
@@ -83,6 +87,6 @@ function diffMetadata(a: Readonly<Record<string, unknown>>, b: Readonly<Record<s
 /** True when both files list the same tensors with the same layouts and the same metadata. */
 export function isStructurallyIdentical(diff: StructureDiff): boolean {
   const { onlyInA, onlyInB, shared, metadata } = diff;
-  return onlyInA.length === 0 && onlyInB.length === 0 && shared.every((tensor) => tensor.sameLayout)
+  return onlyInA.length === 0 && onlyInB.length === 0 && shared.every((tensor) => tensor.sameShape && tensor.sameDtype)
     && metadata.added.length === 0 && metadata.removed.length === 0 && metadata.changed.length === 0;
 }
