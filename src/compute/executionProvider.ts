@@ -40,12 +40,12 @@ function bindingFolder(): string {
 }
 
 /**
- * Creates an inference session for `model` on the requested provider. `auto` tries the platform's accelerator
+ * Creates an inference session for `model` (bytes, or a file path) on the requested provider. `auto` tries the platform's accelerator
  * (CUDA on Linux, DirectML on Windows, CoreML on macOS) and falls back to the CPU with the reason; an explicitly
  * requested provider that cannot start is an error.
  */
 export async function createSession(
-  model: Uint8Array,
+  model: Uint8Array | string,
   choice: ExecutionProviderChoice,
 ): Promise<{ session: ort.InferenceSession; provider: ExecutionProviderUsed }> {
   const options = (provider: ExecutionProviderName): ort.InferenceSession.SessionOptions => ({
@@ -53,24 +53,26 @@ export async function createSession(
     // Severity 3 (error) hides the warnings onnxruntime prints when it places shape nodes on the CPU.
     logSeverityLevel: 3,
   });
+  const create = (sessionOptions: ort.InferenceSession.SessionOptions) =>
+    typeof model === 'string' ? ort.InferenceSession.create(model, sessionOptions) : ort.InferenceSession.create(model, sessionOptions);
 
   if (choice === 'cpu') {
-    return { session: await ort.InferenceSession.create(model, options('cpu')), provider: { name: 'cpu', reason: 'cpu: requested' } };
+    return { session: await create(options('cpu')), provider: { name: 'cpu', reason: 'cpu: requested' } };
   }
   const accelerator = choice === 'auto' ? acceleratorFor(process.platform) : choice;
   if (accelerator === undefined) {
-    return { session: await ort.InferenceSession.create(model, options('cpu')), provider: { name: 'cpu', reason: `cpu: no accelerator is tried on ${process.platform}` } };
+    return { session: await create(options('cpu')), provider: { name: 'cpu', reason: `cpu: no accelerator is tried on ${process.platform}` } };
   }
 
   let failure = unavailableReason(accelerator);
   if (failure === undefined) {
     try {
-      const session = await ort.InferenceSession.create(model, options(accelerator));
+      const session = await create(options(accelerator));
       return { session, provider: { name: accelerator, reason: `${accelerator}: ${choice === 'auto' ? 'available' : 'requested'}` } };
     } catch (error) {
       failure = `creating a ${LABELS[accelerator]} session failed: ${(error as Error).message}`;
     }
   }
   if (choice !== 'auto') throw new Error(`execution provider ${choice} cannot run: ${failure}; use --execution-provider auto or cpu`);
-  return { session: await ort.InferenceSession.create(model, options('cpu')), provider: { name: 'cpu', reason: `cpu: ${failure}` } };
+  return { session: await create(options('cpu')), provider: { name: 'cpu', reason: `cpu: ${failure}` } };
 }

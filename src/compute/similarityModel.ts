@@ -11,8 +11,24 @@ import type { AxisPermutation, ResolvedSpec, SpecTensor } from '../alignment/per
 
 export type Precision = 'float32' | 'float64';
 
-/** Largest model onnxruntime parses from memory: protobuf messages are limited to 2 GiB. */
-const PROTOBUF_LIMIT_BYTES = 2 ** 31 - 1;
+/**
+ * Weight bytes above which the weights go to an external data file: protobuf messages are limited to 2 GiB, so
+ * onnxruntime cannot parse a larger model from memory. The margin leaves room for the graph itself.
+ */
+export const IN_MEMORY_LIMIT_BYTES = 2 ** 31 - 1 - 64 * 2 ** 20;
+
+/** File name of the external weights, relative to the model file, as ONNX external data requires. */
+export const EXTERNAL_DATA_FILE = 'weights.bin';
+
+/** Offsets of external tensors are multiples of this, so onnxruntime can map them from the file directly. */
+const EXTERNAL_ALIGNMENT = 4096;
+
+export interface ExternalWeights {
+  /** Size of the external data file in bytes. */
+  readonly size: number;
+  /** Weight arrays and their byte offsets in the file. */
+  readonly chunks: readonly { readonly offset: number; readonly data: Float32Array | Float64Array }[];
+}
 
 export interface SimilarityModel {
   readonly bytes: Uint8Array;
@@ -20,6 +36,8 @@ export interface SimilarityModel {
   readonly inputs: ReadonlyMap<string, { readonly indices: string; readonly select: string }>;
   /** Permutation name → output name, only for permutations with at least one cost term. */
   readonly outputs: ReadonlyMap<string, string>;
+  /** Present when the weights exceed `inMemoryLimitBytes`: `bytes` then refers to them in `EXTERNAL_DATA_FILE`. */
+  readonly external?: ExternalWeights;
 }
 
 const Type = onnx.TensorProto.DataType;
@@ -30,15 +48,19 @@ const TENSOR = onnx.AttributeProto.AttributeType.TENSOR;
 
 /**
  * Builds the model for the cost tensors of `spec`. `a` and `b` are keyed by each checkpoint's own names.
- * Throws when the weights exceed the 2 GiB protobuf limit.
+ * Weights above `inMemoryLimitBytes` are placed in external data, which the caller writes beside the model file.
  */
 export function buildSimilarityModel(
   spec: ResolvedSpec,
   a: ReadonlyMap<string, FloatTensor>,
   b: ReadonlyMap<string, FloatTensor>,
   precision: Precision,
+  inMemoryLimitBytes = IN_MEMORY_LIMIT_BYTES,
 ): SimilarityModel {
-  const builder = new GraphBuilder(precision);
+  const costTensors = spec.tensors.filter((tensor) => tensor.cost && tensor.axes.some((axis) => axis !== null));
+  const elementBytes = precision === 'float64' ? 8 : 4;
+  const weightBytes = costTensors.reduce((total, tensor) => total + 2 * elementBytes * tensor.shape.reduce((product, size) => product * size, 1), 0);
+  const builder = new GraphBuilder(precision, weightBytes > inMemoryLimitBytes);
   const inputs = new Map<string, { indices: string; select: string }>();
   [...spec.permutations.keys()].forEach((permutation, index) => {
     inputs.set(permutation, { indices: `perm_${index}`, select: `select_${index}` });
@@ -46,22 +68,13 @@ export function buildSimilarityModel(
     builder.input(`select_${index}`, Type.BOOL, [1]);
   });
 
-  const costTensors = spec.tensors.filter((tensor) => tensor.cost && tensor.axes.some((axis) => axis !== null));
-  let totalBytes = 0;
   const weightNames = new Map<SpecTensor, { a: string; b: string }>();
   costTensors.forEach((tensor, index) => {
     const names = { a: `a_${index}`, b: `b_${index}` };
-    totalBytes += builder.weight(names.a, tensor.shape, floatData(a, tensor.nameA, tensor, precision));
-    totalBytes += builder.weight(names.b, tensor.shape, floatData(b, tensor.nameB, tensor, precision));
+    builder.weight(names.a, tensor.shape, floatData(a, tensor.nameA, tensor, precision));
+    builder.weight(names.b, tensor.shape, floatData(b, tensor.nameB, tensor, precision));
     weightNames.set(tensor, names);
   });
-  // NOTE: models above the limit would need ONNX external data; until then the caller gets this error.
-  if (totalBytes > PROTOBUF_LIMIT_BYTES - 64 * 2 ** 20) {
-    throw new Error(
-      `the cost tensors take ${(totalBytes / 2 ** 30).toFixed(2)} GiB as ${precision} for A and B together, above the 2 GiB limit of an in-memory ONNX model; ` +
-        (precision === 'float64' ? 'use --precision float32, or ' : '') + 'list fewer tensors in the spec\'s "cost"',
-    );
-  }
 
   const outputs = new Map<string, string>();
   [...spec.permutations.keys()].forEach((permutation, index) => {
@@ -81,7 +94,7 @@ export function buildSimilarityModel(
   });
 
   const bytes = builder.encode();
-  return { bytes, inputs, outputs };
+  return { bytes, inputs, outputs, external: builder.externalWeights() };
 }
 
 /** Adds the nodes of one term A_k · π_others(B)_kᵀ to `graph` and returns the name of its n×n result. */
@@ -183,8 +196,13 @@ class GraphBuilder {
   private readonly inputs: onnx.IValueInfoProto[] = [];
   private readonly outputs: onnx.IValueInfoProto[] = [];
   private readonly shapes = new Map<string, string>();
+  private readonly externalChunks: { offset: number; data: Float32Array | Float64Array }[] = [];
+  private externalSize = 0;
 
-  constructor(private readonly precision: Precision) {
+  constructor(
+    private readonly precision: Precision,
+    private readonly external: boolean,
+  ) {
     this.elementType = precision === 'float64' ? Type.DOUBLE : Type.FLOAT;
   }
 
@@ -192,10 +210,30 @@ class GraphBuilder {
     this.inputs.push(this.valueInfo(name, elementType, dimensions));
   }
 
-  /** Adds a weight initializer and returns its size in bytes. */
-  weight(name: string, shape: readonly number[], data: Float32Array | Float64Array): number {
-    this.initializers.push({ name, dims: [...shape], dataType: this.elementType, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
-    return data.byteLength;
+  /** Adds a weight initializer, in the model bytes or in the external data file. */
+  weight(name: string, shape: readonly number[], data: Float32Array | Float64Array): void {
+    if (!this.external) {
+      this.initializers.push({ name, dims: [...shape], dataType: this.elementType, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+      return;
+    }
+    const offset = Math.ceil(this.externalSize / EXTERNAL_ALIGNMENT) * EXTERNAL_ALIGNMENT;
+    this.externalChunks.push({ offset, data });
+    this.externalSize = offset + data.byteLength;
+    this.initializers.push({
+      name,
+      dims: [...shape],
+      dataType: this.elementType,
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [
+        { key: 'location', value: EXTERNAL_DATA_FILE },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(data.byteLength) },
+      ],
+    });
+  }
+
+  externalWeights(): ExternalWeights | undefined {
+    return this.external ? { size: this.externalSize, chunks: this.externalChunks } : undefined;
   }
 
   /** Name of an int64 initializer holding `dimensions`, shared by every node that reshapes to it. */

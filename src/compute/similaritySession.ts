@@ -1,9 +1,12 @@
 // One onnxruntime session per alignment computing the similarity matrix C_p of one permutation per run.
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { FloatTensor } from '../formats/checkpoint';
 import type { ResolvedSpec } from '../alignment/permutationSpec';
 import { createSession, type ExecutionProviderChoice, type ExecutionProviderUsed } from './executionProvider';
-import { buildSimilarityModel, type Precision, type SimilarityModel } from './similarityModel';
+import { buildSimilarityModel, EXTERNAL_DATA_FILE, type ExternalWeights, type Precision, type SimilarityModel } from './similarityModel';
 
 export class SimilaritySession {
   private constructor(
@@ -13,16 +16,35 @@ export class SimilaritySession {
     readonly provider: ExecutionProviderUsed,
   ) {}
 
-  /** Builds the model from the cost tensors of `spec` and starts a session on the chosen execution provider. */
+  /**
+   * Builds the model from the cost tensors of `spec` and starts a session on the chosen execution provider.
+   * Weights above `inMemoryLimitBytes` (default just under 2 GiB) go through a temporary model folder with
+   * external data, removed once the session exists.
+   */
   static async create(
     spec: ResolvedSpec,
     a: ReadonlyMap<string, FloatTensor>,
     b: ReadonlyMap<string, FloatTensor>,
-    options: { readonly precision: Precision; readonly executionProvider: ExecutionProviderChoice },
+    options: { readonly precision: Precision; readonly executionProvider: ExecutionProviderChoice; readonly inMemoryLimitBytes?: number },
   ): Promise<SimilaritySession> {
-    const { bytes, inputs, outputs } = buildSimilarityModel(spec, a, b, options.precision);
-    const { session, provider } = await createSession(bytes, options.executionProvider);
-    return new SimilaritySession(session, { inputs, outputs }, spec.permutations, provider);
+    const { bytes, inputs, outputs, external } = buildSimilarityModel(spec, a, b, options.precision, options.inMemoryLimitBytes);
+    if (external === undefined) {
+      const { session, provider } = await createSession(bytes, options.executionProvider);
+      return new SimilaritySession(session, { inputs, outputs }, spec.permutations, provider);
+    }
+
+    const folder = await mkdtemp(join(tmpdir(), 'checkpoint-aligner-'));
+    try {
+      const modelPath = join(folder, 'similarity.onnx');
+      await writeFile(modelPath, bytes);
+      await writeExternalWeights(join(folder, EXTERNAL_DATA_FILE), external);
+      const { session, provider } = await createSession(modelPath, options.executionProvider);
+      return new SimilaritySession(session, { inputs, outputs }, spec.permutations, provider);
+    } finally {
+      // NOTE: on Linux and macOS a file onnxruntime still maps stays readable after removal; on Windows the
+      // removal may fail while the session lives, and the folder is then left in the temporary directory.
+      await rm(folder, { recursive: true, force: true }).catch(() => undefined);
+    }
   }
 
   /** Whether any cost tensor has an axis on `permutation`; without one its similarity matrix is zero. */
@@ -54,5 +76,17 @@ export class SimilaritySession {
 
   async release(): Promise<void> {
     await this.session.release();
+  }
+}
+
+async function writeExternalWeights(path: string, external: ExternalWeights): Promise<void> {
+  const handle = await open(path, 'w');
+  try {
+    for (const { offset, data } of external.chunks) {
+      await handle.write(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 0, data.byteLength, offset);
+    }
+    await handle.truncate(external.size);
+  } finally {
+    await handle.close();
   }
 }

@@ -100,6 +100,25 @@ describe('similarity products in onnxruntime', () => {
     });
   }
 
+  it('matches through external weight data', async () => {
+    const random = new SeededRandom(5);
+    const a = randomTensors(random);
+    const b = randomTensors(random);
+    const spec = makeSpec();
+    const permutations = new Map([...spec.permutations].map(([name, size]) => [name, random.permutation(size)]));
+    // A limit of 1 byte forces the external data path that models above 2 GiB take.
+    const session = await SimilaritySession.create(spec, a, b, { precision: 'float64', executionProvider: 'cpu', inMemoryLimitBytes: 1 });
+    try {
+      for (const name of spec.permutations.keys()) {
+        const expected = referenceSimilarity(spec, a, b, name, permutations);
+        const actual = await session.similarity(name, permutations);
+        for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(actual[i] - expected[i]) <= 1e-12 * (1 + Math.abs(expected[i])), `${name}[${i}]`);
+      }
+    } finally {
+      await session.release();
+    }
+  });
+
   it('rejects an unavailable execution provider when requested', async () => {
     const random = new SeededRandom(1);
     const tensors = randomTensors(random);
