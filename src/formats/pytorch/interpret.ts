@@ -69,11 +69,23 @@ export interface InterpretedPickle {
   readonly storages: ReadonlyMap<string, StorageRef>;
 }
 
+/** An invalid value, with the dict keys leading to it collected while the error passes up. */
+class InvalidValueError extends Error {
+  readonly path: string[] = [];
+}
+
 /** Turns a symbolic pickle value into plain values and tensor references. */
 export function interpretPickle(root: PickleValue, file: string): InterpretedPickle {
-  const interpreter = new Interpreter(file);
-  const value = interpreter.value(root, 0);
-  return { value, storages: interpreter.storages };
+  const interpreter = new Interpreter();
+  try {
+    const value = interpreter.value(root, 0);
+    return { value, storages: interpreter.storages };
+  } catch (error) {
+    if (!(error instanceof InvalidValueError)) throw error;
+    if (error.path.length === 0) throw new CheckpointError(file, error.message);
+    const entry = error.path.join('.');
+    throw new CheckpointError(file, `entry "${entry}": ${error.message}`, { tensor: entry });
+  }
 }
 
 class Interpreter {
@@ -81,22 +93,33 @@ class Interpreter {
   private readonly done = new Map<PickleObject, PlainValue>();
   private readonly inProgress = new Set<PickleObject>();
 
-  constructor(private readonly file: string) {}
-
   value(node: PickleValue, depth: number): PlainValue {
     if (!isPickleObject(node)) return node;
     // Mutating a memoized container after nesting it can hide depth from the unpickler's count; check again here.
     if (depth > MAX_NESTING) {
-      throw new CheckpointError(this.file, `the pickle nests values more than ${MAX_NESTING} levels deep; the file is corrupt or crafted`);
+      throw this.error(`the pickle nests values more than ${MAX_NESTING} levels deep; the file is corrupt or crafted`);
     }
     const cached = this.done.get(node);
     if (cached !== undefined) return cached;
     if (this.inProgress.has(node)) return { kind: 'opaque', description: '<recursive reference>' };
     this.inProgress.add(node);
-    const result = this.build(node, depth + 1);
-    this.inProgress.delete(node);
-    this.done.set(node, result);
-    return result;
+    try {
+      const result = this.build(node, depth + 1);
+      this.done.set(node, result);
+      return result;
+    } finally {
+      this.inProgress.delete(node);
+    }
+  }
+
+  /** Interprets a dict entry's value, adding the key to the path of any error raised inside it. */
+  private entryValue(key: PlainValue, value: PickleValue, depth: number): PlainValue {
+    try {
+      return this.value(value, depth);
+    } catch (error) {
+      if (error instanceof InvalidValueError) error.path.unshift(typeof key === 'string' ? key : String(key));
+      throw error;
+    }
   }
 
   private build(node: PickleObject, depth: number): PlainValue {
@@ -104,7 +127,13 @@ class Interpreter {
       case 'bytes': return node.data;
       case 'tuple': case 'list': return { kind: node.kind, items: node.items.map((item) => this.value(item, depth)) };
       case 'set': case 'frozenset': return { kind: 'set', items: node.items.map((item) => this.value(item, depth)) };
-      case 'dict': return { kind: 'dict', entries: node.entries.map(([key, value]) => [this.value(key, depth), this.value(value, depth)]) };
+      case 'dict': {
+        const entries = node.entries.map(([key, value]): [PlainValue, PlainValue] => {
+          const plainKey = this.value(key, depth);
+          return [plainKey, this.entryValue(plainKey, value, depth)];
+        });
+        return { kind: 'dict', entries };
+      }
       case 'global': {
         if (node.module === 'torch' && Object.hasOwn(TORCH_DTYPES, node.name)) return `torch.${node.name}`;
         return { kind: 'opaque', description: globalName(node) };
@@ -120,6 +149,8 @@ class Interpreter {
   private call(node: PickleCall, depth: number): PlainValue {
     const name = calleeName(node) ?? '<computed callable>';
     const args = node.args;
+
+    // Containers and tensors.
     if (DICT_CLASSES.has(name)) return this.dictFromCall(node, depth);
     if (name === 'argparse.Namespace') {
       const state = this.value(node.state ?? null, depth);
@@ -127,6 +158,8 @@ class Interpreter {
     }
     if (TENSOR_REBUILDERS.has(name)) return this.tensor(node, name);
     if (PARAMETER_WRAPPERS.has(name) && args.length > 0) return this.value(args[0], depth);
+
+    // Tensor subclasses: `_rebuild_from_type_v2(func, type, args, state)` rebuilds `func(*args)` as `type`.
     if ((name === 'torch._tensor._rebuild_from_type_v2' || name === 'torch._tensor._rebuild_from_type') && args.length >= 3) {
       const inner = args[2];
       if (isPickleObject(inner) && inner.kind === 'tuple') {
@@ -137,6 +170,8 @@ class Interpreter {
       const dims = this.value(args[0], depth);
       if (isPlainList(dims)) return { kind: 'tuple', items: dims.items };
     }
+
+    // Plain values that protocols 0 to 2 build through calls.
     if (name === '_codecs.encode' && typeof args[0] === 'string') return encodeText(args[0], args[1]);
     if (SET_CLASSES.has(name) && args.length <= 1) {
       const items = args.length === 0 ? null : this.value(args[0], depth);
@@ -151,6 +186,7 @@ class Interpreter {
     if (name === 'torch.device' && typeof args[0] === 'string') {
       return typeof args[1] === 'number' ? `${args[0]}:${args[1]}` : args[0];
     }
+
     this.visitArguments(node, depth);
     return { kind: 'opaque', description: `${name}(…)` };
   }
@@ -166,7 +202,7 @@ class Interpreter {
       try {
         this.value(part, depth);
       } catch (error) {
-        if (!(error instanceof CheckpointError)) throw error;
+        if (!(error instanceof InvalidValueError)) throw error;
       }
     }
   }
@@ -180,7 +216,10 @@ class Interpreter {
         if (isPlainList(pair) && pair.items.length === 2) entries.push([pair.items[0], pair.items[1]]);
       }
     }
-    for (const [key, value] of node.dictEntries ?? []) entries.push([this.value(key, depth), this.value(value, depth)]);
+    for (const [key, value] of node.dictEntries ?? []) {
+      const plainKey = this.value(key, depth);
+      entries.push([plainKey, this.entryValue(plainKey, value, depth)]);
+    }
     return { kind: 'dict', entries };
   }
 
@@ -249,8 +288,8 @@ class Interpreter {
     return items as number[];
   }
 
-  private error(message: string): CheckpointError {
-    return new CheckpointError(this.file, message);
+  private error(message: string): InvalidValueError {
+    return new InvalidValueError(message);
   }
 }
 

@@ -136,6 +136,19 @@ test('dangerous global still reports tensors', async () => {
   assert.equal(existsSync(marker), false, 'the command was not run');
 });
 
+test('tensor with mismatched stride', async () => {
+  const tensor = rebuildTensor('0', 4, 4);
+  // Replace the stride tuple (1,) with (1, 1): BININT1 1, TUPLE1 becomes BININT1 1, BININT1 1, TUPLE2.
+  const strideAt = tensor.lastIndexOf(0x85);
+  tensor.splice(strideAt, 1, 0x4b, 1, 0x86);
+  const pickle = Uint8Array.from([0x80, 2, 0x7d, 0x28, ...binunicode('w'), ...tensor, 0x75, 0x2e]);
+  const path = await writeZip('bad_stride.pt', [
+    { name: 'archive/data.pkl', data: pickle },
+    { name: 'archive/data/0', data: new Uint8Array(16) },
+  ]);
+  await expectError(path, /entry "w": a tensor's size \(1 dims\) and stride \(2 dims\) disagree; the file is corrupt/, { tensor: 'w' });
+});
+
 test('bare malicious pickle renamed .pt', async () => {
   const marker = join(folder, 'executed_bare');
   const path = join(folder, 'bare.pt');
