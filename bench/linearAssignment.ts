@@ -8,7 +8,8 @@
  * temporary .npy files, and times only its solve call. The warm columns solve a perturbed copy of
  * each matrix (entries plus uniform noise of width E times the entry spread) from the solution of
  * the original, next to a cold solve of that perturbed copy. munkres-js runs until one solve takes
- * longer than 10 s. Prints a Markdown table.
+ * longer than 10 s. Prints a Markdown table of median process CPU times, which stay meaningful on a
+ * shared machine where wall-clock times swing with the load; wall-clock medians follow it.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,14 +35,20 @@ interface BenchOptions {
   munkres: boolean;
 }
 
+/** Median process CPU time and median wall-clock time of one solve, in seconds. */
+interface Timing {
+  cpu: number;
+  wall: number;
+}
+
 interface BenchRow {
   n: number;
   kind: MatrixKind;
-  scipySeconds?: number;
-  coldSeconds: number;
-  warmSeconds: number;
-  perturbedColdSeconds: number;
-  munkresSeconds?: number;
+  scipy?: Timing;
+  cold: Timing;
+  warm: Timing;
+  perturbedCold: Timing;
+  munkres?: Timing;
   totalsAgree: boolean;
 }
 
@@ -117,19 +124,28 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-function timeSolve(solve: () => AssignmentResult, repeats: number): { seconds: number; result: AssignmentResult } {
-  const durations: number[] = [];
-  let result: AssignmentResult | undefined;
-  for (let r = 0; r < repeats; r++) {
-    const start = performance.now();
-    result = solve();
-    durations.push((performance.now() - start) / 1000);
-  }
-  return { seconds: median(durations), result: result as AssignmentResult };
+/** Process CPU time in seconds (user plus system, all threads of this process). */
+function cpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
 }
 
-/** Runs SciPy on the matrices and returns the median solve seconds and total per matrix. */
-function runScipy(matrices: Float64Array[], n: number, repeats: number): { seconds: number; total: number }[] {
+function timeSolve(solve: () => AssignmentResult, repeats: number): { timing: Timing; result: AssignmentResult } {
+  const cpuDurations: number[] = [];
+  const wallDurations: number[] = [];
+  let result: AssignmentResult | undefined;
+  for (let r = 0; r < repeats; r++) {
+    const wallStart = performance.now();
+    const cpuStart = cpuSeconds();
+    result = solve();
+    cpuDurations.push(cpuSeconds() - cpuStart);
+    wallDurations.push((performance.now() - wallStart) / 1000);
+  }
+  return { timing: { cpu: median(cpuDurations), wall: median(wallDurations) }, result: result as AssignmentResult };
+}
+
+/** Runs SciPy on the matrices and returns the median solve times and the total per matrix. */
+function runScipy(matrices: Float64Array[], n: number, repeats: number): { timing: Timing; total: number }[] {
   const directory = mkdtempSync(join(tmpdir(), 'linear-assignment-bench-'));
   try {
     const files = matrices.map((matrix, index) => {
@@ -144,21 +160,25 @@ function runScipy(matrices: Float64Array[], n: number, repeats: number): { secon
     return output.stdout
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line) as { seconds: number; total: number });
+      .map((line) => {
+        const parsed = JSON.parse(line) as { seconds: number; cpu_seconds: number; total: number };
+        return { timing: { cpu: parsed.cpu_seconds, wall: parsed.seconds }, total: parsed.total };
+      });
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
 }
 
-function runMunkres(matrix: Float64Array, n: number): { seconds: number; total: number } {
+function runMunkres(matrix: Float64Array, n: number): { timing: Timing; total: number } {
   const rows: number[][] = [];
   for (let i = 0; i < n; i++) rows.push(Array.from(matrix.subarray(i * n, (i + 1) * n), (value) => -value));
-  const start = performance.now();
+  const wallStart = performance.now();
+  const cpuStart = cpuSeconds();
   const pairs = computeMunkres(rows);
-  const seconds = (performance.now() - start) / 1000;
+  const timing = { cpu: cpuSeconds() - cpuStart, wall: (performance.now() - wallStart) / 1000 };
   let total = 0;
   for (const [i, j] of pairs) total += matrix[i * n + j];
-  return { seconds, total };
+  return { timing, total };
 }
 
 function totalsClose(a: number, b: number): boolean {
@@ -176,16 +196,16 @@ function benchOne(kind: MatrixKind, n: number, options: BenchOptions, runMunkres
   const warm = timeSolve(() => solveLinearAssignment(perturbed, n, n, { maximize: true, warmStart }), options.repeats);
 
   let totalsAgree = totalsClose(warm.result.total, perturbedCold.result.total);
-  const row: BenchRow = { n, kind, coldSeconds: cold.seconds, warmSeconds: warm.seconds, perturbedColdSeconds: perturbedCold.seconds, totalsAgree };
+  const row: BenchRow = { n, kind, cold: cold.timing, warm: warm.timing, perturbedCold: perturbedCold.timing, totalsAgree };
 
   if (options.scipy) {
     const [original, changed] = runScipy([matrix, perturbed], n, options.repeats);
-    row.scipySeconds = original.seconds;
+    row.scipy = original.timing;
     totalsAgree &&= totalsClose(original.total, cold.result.total) && totalsClose(changed.total, perturbedCold.result.total);
   }
   if (runMunkresHere) {
     const munkres = runMunkres(matrix, n);
-    row.munkresSeconds = munkres.seconds;
+    row.munkres = munkres.timing;
     totalsAgree &&= totalsClose(munkres.total, cold.result.total);
   }
   row.totalsAgree = totalsAgree;
@@ -197,10 +217,26 @@ function formatSeconds(seconds: number | undefined): string {
   return seconds < 1 ? `${(seconds * 1000).toFixed(1)} ms` : `${seconds.toFixed(2)} s`;
 }
 
-function formatRow(row: BenchRow): string {
-  const ratio = row.scipySeconds === undefined ? '–' : (row.coldSeconds / row.scipySeconds).toFixed(2);
-  return `| ${row.n} | ${row.kind} | ${formatSeconds(row.scipySeconds)} | ${formatSeconds(row.coldSeconds)} | ${ratio} | ${formatSeconds(row.warmSeconds)} | ${formatSeconds(row.perturbedColdSeconds)} | ${formatSeconds(row.munkresSeconds)} | ${row.totalsAgree ? 'yes' : 'NO'} |`;
+function formatRow(row: BenchRow, clock: keyof Timing): string {
+  const ratio = row.scipy === undefined ? '–' : (row.cold[clock] / row.scipy[clock]).toFixed(2);
+  const cells = [
+    String(row.n),
+    row.kind,
+    formatSeconds(row.scipy?.[clock]),
+    formatSeconds(row.cold[clock]),
+    ratio,
+    formatSeconds(row.warm[clock]),
+    formatSeconds(row.perturbedCold[clock]),
+    formatSeconds(row.munkres?.[clock]),
+    row.totalsAgree ? 'yes' : 'NO',
+  ];
+  return `| ${cells.join(' | ')} |`;
 }
+
+const TABLE_HEADER = [
+  '| n | matrix | SciPy | ours cold | ours / SciPy | ours warm (perturbed) | ours cold (perturbed) | munkres-js | totals agree |',
+  '|---|---|---|---|---|---|---|---|---|',
+];
 
 function parseOptions(args: string[]): BenchOptions {
   const options: BenchOptions = { sizes: [512, 1024, 2048, 4096], kinds: ['random', 'structured'], repeats: 3, perturbation: 1e-3, scipy: true, munkres: true };
@@ -231,16 +267,21 @@ export function main(args: string[] = []): void {
   for (let r = 0; r < 3; r++) solveLinearAssignment(buildMatrix('random', 256, r), 256, 256, { maximize: true });
 
   console.log(`Linear assignment, maximize, median of ${options.repeats} runs, warm start after a perturbation of ${options.perturbation}.`);
-  console.log('| n | matrix | SciPy | ours cold | ours / SciPy | ours warm (perturbed) | ours cold (perturbed) | munkres-js | totals agree |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('Process CPU time:');
+  console.log(TABLE_HEADER.join('\n'));
+  const rows: BenchRow[] = [];
   const munkresActive = new Map(options.kinds.map((kind) => [kind, options.munkres]));
   for (const n of options.sizes) {
     for (const kind of options.kinds) {
       const row = benchOne(kind, n, options, munkresActive.get(kind) === true);
-      if (row.munkresSeconds !== undefined && row.munkresSeconds > MUNKRES_LIMIT_SECONDS) munkresActive.set(kind, false);
-      console.log(formatRow(row));
+      if (row.munkres !== undefined && row.munkres.wall > MUNKRES_LIMIT_SECONDS) munkresActive.set(kind, false);
+      rows.push(row);
+      console.log(formatRow(row, 'cpu'));
     }
   }
+  console.log('\nWall-clock time:');
+  console.log(TABLE_HEADER.join('\n'));
+  for (const row of rows) console.log(formatRow(row, 'wall'));
 }
 
 if (require.main === module) main(process.argv.slice(2));

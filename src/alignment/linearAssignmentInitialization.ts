@@ -57,8 +57,8 @@ export function reduceRowsAndColumns(state: AssignmentState): void {
  * A free row takes the column of its smallest reduced cost. When that minimum is strictly below the
  * second smallest, the column dual drops by the gap, so both columns become minima of the row and
  * the evicted row tends to move elsewhere. An evicted row is retried at once only after such a
- * strict drop, which keeps each pass finite. The number of row scans is also capped, because in
- * floating point a pass can evict rows back and forth with gaps near rounding error.
+ * strict drop, otherwise in the next pass. The row scans per pass are capped, because in floating
+ * point two rows can evict each other back and forth with gaps near rounding error.
  */
 export function reduceFreeRows(state: AssignmentState, freeRows: Int32Array, passes: number): Int32Array {
   const { cost, columns, columnDual, rowToColumn, columnToRow } = state;

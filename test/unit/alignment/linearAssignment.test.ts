@@ -117,7 +117,8 @@ function assertValidAssignment(result: AssignmentResult, cost: Float64Array | Fl
   let sum = 0;
   for (let i = 0; i < rows; i++) {
     const column = result.rowToColumn[i];
-    assert.ok(column >= 0 && column < columns, `${context}: row ${i} has column ${column}`);
+    assert.ok(column >= 0, `${context}: row ${i} has column ${column}`);
+    assert.ok(column < columns, `${context}: row ${i} has column ${column} of ${columns}`);
     assert.equal(used[column], 0, `${context}: column ${column} assigned twice`);
     used[column] = 1;
     sum += cost[i * columns + column];
