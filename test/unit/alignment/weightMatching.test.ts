@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { FloatTensor } from '../../../src/formats/checkpoint';
 import { applyPermutations, invertPermutation, isIdentity } from '../../../src/alignment/applyPermutation';
+import { parsePermutationSpec } from '../../../src/alignment/permutationSpecFile';
+import { resolvePermutationSpec } from '../../../src/alignment/resolveSpec';
 import { SeededRandom } from '../../../src/alignment/seededRandom';
 import { costObjective, matchWeights } from '../../../src/alignment/weightMatching';
 import { ARCHITECTURES, loadFixtureSpec, loadModel, modelPath, specPath } from './fixtureModels';
@@ -115,4 +118,19 @@ describe('weight matching against the NumPy and SciPy reference', () => {
       for (const [name, perm] of result.permutations) assert.deepEqual([...perm], reference.permutations[name], name);
     });
   }
+});
+
+describe('weight matching cost sets', () => {
+  it('leaves permutations without cost tensors as identity', async () => {
+    const a = await loadModel(modelPath('mlp', 0));
+    const b = await loadModel(modelPath('mlp', 1));
+    const spec = parsePermutationSpec({ ...JSON.parse(await readFile(specPath('mlp'), 'utf8')), cost: ['fc1.weight', 'fc1.bias'] }, 'mlp cost');
+    const resolved = resolvePermutationSpec(spec, 'mlp cost', { path: 'A', tensors: a.tensors }, { path: 'B', tensors: b.tensors });
+    const result = await matchWeights(resolved, a.floats, b.floats, { executionProvider: 'cpu' });
+
+    assert.deepEqual(result.withoutCost, ['P_fc2']);
+    assert.equal(isIdentity(result.permutations.get('P_fc2') as Int32Array), true);
+    assert.equal(isIdentity(result.permutations.get('P_fc1') as Int32Array), false);
+    assert.ok(result.objective.after > result.objective.before);
+  });
 });
