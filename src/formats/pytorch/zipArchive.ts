@@ -1,5 +1,7 @@
 // Zip access for PyTorch archives: the central directory is listed once with yauzl (ZIP64 included), and
 // stored records are then read straight from the file at their data offset, without inflating anything.
+import { close, createReadStream, open, read } from 'node:fs';
+import { PassThrough, type Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { CheckpointError } from '../checkpoint';
 import type { RandomAccessFile } from '../fileRange';
@@ -21,12 +23,61 @@ export interface ZipListing {
 /** Largest compressed record this reader inflates into memory (data.pkl, byteorder). */
 export const MAX_INFLATED_BYTES = 1 << 30;
 
+/**
+ * File access for yauzl that rejects reads outside the file. yauzl 3.4 passes 64-bit offsets from a corrupt
+ * ZIP64 record straight to fs.read, which then throws outside any callback and ends the process.
+ */
+class BoundedFileReader extends yauzl.RandomAccessReader {
+  private closed = false;
+
+  constructor(private readonly fd: number, private readonly size: number) {
+    super();
+  }
+
+  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (error: Error | null, bytesRead?: number) => void): void {
+    const outside = this.outside(position, position + length);
+    if (outside !== undefined) {
+      setImmediate(() => callback(outside));
+      return;
+    }
+    read(this.fd, buffer, offset, length, position, (error, bytesRead) => callback(error, bytesRead));
+  }
+
+  override _readStreamForRange(start: number, end: number): Readable {
+    const outside = this.outside(start, end);
+    if (outside === undefined) return createReadStream('', { fd: this.fd, start, end: end - 1, autoClose: false });
+    const failed = new PassThrough();
+    setImmediate(() => failed.destroy(outside));
+    return failed;
+  }
+
+  override close(callback: (error: Error | null) => void): void {
+    if (this.closed) {
+      setImmediate(() => callback(null));
+      return;
+    }
+    this.closed = true;
+    close(this.fd, callback);
+  }
+
+  private outside(start: number, end: number): Error | undefined {
+    if (Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && start <= end && end <= this.size) return undefined;
+    return new Error(`the zip directory points at bytes ${start}..${end}, outside the file (${this.size} bytes)`);
+  }
+}
+
 /** Lists every entry of the zip's central directory. The returned zip stays open until `zip.close()`. */
-export async function listZip(path: string): Promise<ZipListing> {
+export async function listZip(path: string, size: number): Promise<ZipListing> {
+  const fd = await new Promise<number>((resolve, reject) => {
+    open(path, 'r', (error, opened) => (error ? reject(new CheckpointError(path, `cannot open the file: ${error.message}`)) : resolve(opened)));
+  });
+  const reader = new BoundedFileReader(fd, size);
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => {
-    yauzl.open(path, { lazyEntries: true, autoClose: false, validateEntrySizes: true }, (error, opened) => {
-      if (error || !opened) reject(invalidZip(path, error));
-      else resolve(opened);
+    yauzl.fromRandomAccessReader(reader, size, { lazyEntries: true, autoClose: false, validateEntrySizes: true }, (error, opened) => {
+      if (error || !opened) {
+        reader.close(() => undefined);
+        reject(invalidZip(path, error));
+      } else resolve(opened);
     });
   });
   const records = new Map<string, ZipRecord>();

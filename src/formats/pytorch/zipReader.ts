@@ -11,7 +11,7 @@ import { placeTensors, type StorageLocation } from './tensors';
 import { listZip, readRecord, recordDataOffset, type ZipListing, type ZipRecord } from './zipArchive';
 
 export async function openPytorchZip(file: RandomAccessFile): Promise<Checkpoint> {
-  const listing = await listZip(file.path);
+  const listing = await listZip(file.path, file.size);
   try {
     return await openListed(file, listing);
   } catch (error) {

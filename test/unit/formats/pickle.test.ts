@@ -240,7 +240,7 @@ test('python pickles at protocols 0 to 5', () => {
 test('real torch data.pkl globals', async () => {
   const path = join(__dirname, '..', '..', 'fixtures', 'models', 'mlp_s0.pt');
   const file = await RandomAccessFile.open(path);
-  const listing = await listZip(path);
+  const listing = await listZip(path, file.size);
   try {
     const record = [...listing.records.values()].find((candidate) => candidate.name.endsWith('/data.pkl'));
     assert.ok(record, 'data.pkl record');

@@ -209,6 +209,17 @@ test('compressed data record', async () => {
   }
 });
 
+test('corrupt zip64 locator offset', async () => {
+  // torch.save writes a ZIP64 end of central directory locator; point its record offset far past the file.
+  const zip = Buffer.from(readFileSync(smallZip));
+  const locator = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x06, 0x07]));
+  assert.ok(locator > 0, 'torch.save wrote a ZIP64 locator');
+  zip.writeBigUInt64LE(0xe0000000000000n, locator + 8);
+  const path = join(folder, 'bad_locator.pt');
+  writeFileSync(path, zip);
+  await expectError(path, /is not a valid zip archive \(the zip directory points at bytes \d+\.\.\d+, outside the file/);
+});
+
 test('text file renamed .pt', async () => {
   const path = join(folder, 'notes.pt');
   writeFileSync(path, 'this is not a checkpoint\n');
