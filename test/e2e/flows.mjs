@@ -55,6 +55,18 @@ async function waitForActivation(sandbox) {
   throw new Error(`the extension host log shows no completed activation of ${extensionId} within ${activationTimeoutMs / 1000} s`);
 }
 
+/** Waits until the title bar marks the window as one that loaded extensionDevelopmentPath from the payload. */
+async function expectDevelopmentHost(page) {
+  const marker = '[Extension Development Host]';
+  try {
+    await page.locator('.part.titlebar', { hasText: marker }).waitFor({ state: 'visible', timeout: 30_000 });
+  } catch {
+    const title = await page.locator('.part.titlebar').innerText().catch(() => '(no title bar)');
+    throw new Error(`the title bar shows "${title.trim()}", expected "${marker}"; ` +
+      'was code-server started with --vscode-option enable-smoke-test-driver?');
+  }
+}
+
 async function selectedOutputChannel(page) {
   return page.locator('.part.panel select[aria-label="Switch Output"]').first()
     .evaluate((select) => select.options[select.selectedIndex]?.text ?? '');
@@ -80,6 +92,8 @@ export const uiTests = [
       const payload = [['extensionDevelopmentPath', remoteUri(server, repositoryRoot)]];
       await page.goto(workbenchUrl(server, sandbox.workspace, payload));
       await waitForWorkbench(page, 'README.md', workbenchTimeoutMs);
+
+      await expectDevelopmentHost(page);
     },
   },
   {
@@ -127,5 +141,7 @@ export async function runExtensionHostSuites({ page, server, sandbox, repository
   ];
   await page.goto(workbenchUrl(server, sandbox.workspace, payload));
   await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: workbenchTimeoutMs });
+  // Without the payload no suite runs, so this fails now instead of after the results timeout.
+  await expectDevelopmentHost(page);
   return waitForResults(sandbox.extensionTestResults, extensionTestsTimeoutMs);
 }

@@ -24,6 +24,8 @@ const buildTargets = ['extension'];
 const runTimeoutMs = 20 * 60_000;
 
 const results = [];
+// Errors from the workbench pages' consoles, saved with the logs when a test fails.
+const browserErrors = [];
 const resources = { server: undefined, browser: undefined, sandbox: undefined };
 // Set once by the first call, so an interrupt during the run and the run's own `finally` share one clean-up.
 let cleanUpPromise;
@@ -64,7 +66,15 @@ function writeCounts() {
   return counts;
 }
 
+function watchBrowserErrors(page) {
+  page.on('console', (message) => {
+    if (message.type() === 'error') browserErrors.push(`[console] ${message.text()}`);
+  });
+  page.on('pageerror', (error) => browserErrors.push(`[page error] ${error.stack ?? error.message}`));
+}
+
 function saveServerLogs() {
+  if (browserErrors.length > 0) writeFileSync(join(artifactsDir, 'browser-errors.log'), `${browserErrors.join('\n')}\n`);
   const { sandbox } = resources;
   if (!sandbox) return;
   if (existsSync(sandbox.serverLog)) cpSync(sandbox.serverLog, join(artifactsDir, 'server.log'));
@@ -163,12 +173,14 @@ async function main() {
     resources.browser = await launchBrowser(resources.sandbox);
 
     const page = resources.browser.pages()[0] ?? await resources.browser.newPage();
+    watchBrowserErrors(page);
     context = { page, server: resources.server, sandbox: resources.sandbox, repositoryRoot, testsIndex, log };
     await runUiTests(context);
 
     // A fresh page gives the suites their own window and extension host.
     await page.close();
     context.page = await resources.browser.newPage();
+    watchBrowserErrors(context.page);
     await runSuites(context);
   } catch (error) {
     record('e2e setup', 'failed', error.message);
