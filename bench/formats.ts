@@ -2,6 +2,7 @@
  * Benchmark of the safetensors reader and tensor statistics.
  *
  * Usage: node --import tsx bench/formats.ts [--listing-gb 4] [--tensors 300] [--statistics-gb 1] [--repeats 5]
+ *        [--chunk-mib 4]
  *
  * 1. Writes a sparse safetensors file of about `--listing-gb` GB with `--tensors` F32 tensors. Its data reads as
  *    zeros and takes almost no disk. Then times openSafetensors + listing + close, and counts the bytes the
@@ -24,6 +25,8 @@ interface BenchOptions {
   tensors: number;
   statisticsGb: number;
   repeats: number;
+  /** Chunk size for readTensorChunks in MiB; 4 is the statistics default. */
+  chunkMib: number;
 }
 
 interface SyntheticTensor {
@@ -34,7 +37,7 @@ interface SyntheticTensor {
 const GIB = 1024 ** 3;
 
 function parseOptions(args: string[]): BenchOptions {
-  const options: BenchOptions = { listingGb: 4, tensors: 300, statisticsGb: 1, repeats: 5 };
+  const options: BenchOptions = { listingGb: 4, tensors: 300, statisticsGb: 1, repeats: 5, chunkMib: 4 };
   for (let i = 0; i < args.length; i += 2) {
     const value = Number(args[i + 1]);
     if (!Number.isFinite(value) || value <= 0) throw new Error(`${args[i]} needs a positive number, got ${args[i + 1]}`);
@@ -42,6 +45,7 @@ function parseOptions(args: string[]): BenchOptions {
     else if (args[i] === '--tensors') options.tensors = Math.round(value);
     else if (args[i] === '--statistics-gb') options.statisticsGb = value;
     else if (args[i] === '--repeats') options.repeats = Math.round(value);
+    else if (args[i] === '--chunk-mib') options.chunkMib = value;
     else throw new Error(`unknown option ${args[i]}`);
   }
   return options;
@@ -168,7 +172,7 @@ interface ChildReport {
 }
 
 /** Runs in the child process: statistics of one tensor with RSS sampling every 5 ms. */
-async function statisticsChild(path: string, name: string): Promise<void> {
+async function statisticsChild(path: string, name: string, chunkMib: number): Promise<void> {
   const baselineRss = process.memoryUsage().rss;
   let peakSampledRss = baselineRss;
   const timer = setInterval(() => {
@@ -176,7 +180,7 @@ async function statisticsChild(path: string, name: string): Promise<void> {
   }, 5);
   const checkpoint = await openSafetensors(path);
   const start = process.hrtime.bigint();
-  const stats = await computeTensorStatistics(checkpoint, name);
+  const stats = await computeTensorStatistics(checkpoint, name, { maxChunkBytes: chunkMib * 1024 * 1024 });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   clearInterval(timer);
   await checkpoint.close();
@@ -194,7 +198,7 @@ async function benchStatistics(directory: string, options: BenchOptions): Promis
 
   const reports: ChildReport[] = [];
   for (let repeat = 0; repeat < options.repeats; repeat++) {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--statistics-child', path, 'random'], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--statistics-child', path, 'random', String(options.chunkMib)], { encoding: 'utf8' });
     if (result.status !== 0) throw new Error(`statistics child failed: ${result.stderr}`);
     reports.push(JSON.parse(result.stdout) as ChildReport);
   }
@@ -204,14 +208,14 @@ async function benchStatistics(directory: string, options: BenchOptions): Promis
   const first = reports[0];
   return [
     `| statistics of one ${(tensorBytes / GIB).toFixed(2)} GiB F32 tensor, page cache warm (two passes) | median ${median(rates).toFixed(2)} GB/s, min ${Math.min(...rates).toFixed(2)} GB/s over ${options.repeats} runs (${median(reports.map((report) => report.seconds)).toFixed(2)} s) | ≥ 1 GB/s |`,
-    `| peak RSS during statistics (16 MiB chunks) | ${mb(Math.max(...reports.map((report) => report.maxRss)))} MB (ru_maxrss), sampled ${mb(Math.max(...reports.map((report) => report.peakSampledRss)))} MB, process baseline ${mb(first.baselineRss)} MB | < 200 MB |`,
+    `| peak RSS during statistics (${options.chunkMib} MiB chunks) | ${mb(Math.max(...reports.map((report) => report.maxRss)))} MB (ru_maxrss), sampled ${mb(Math.max(...reports.map((report) => report.peakSampledRss)))} MB, process baseline ${mb(first.baselineRss)} MB | < 200 MB |`,
     `| check: mean, std of N(0, 1) data | ${first.mean.toFixed(5)}, ${first.std.toFixed(5)} | 0, 1 |`,
   ];
 }
 
 export async function main(args: string[] = []): Promise<void> {
   if (args[0] === '--statistics-child') {
-    await statisticsChild(args[1], args[2]);
+    await statisticsChild(args[1], args[2], Number(args[3]));
     return;
   }
   const options = parseOptions(args);

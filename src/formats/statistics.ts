@@ -9,8 +9,12 @@ import type { Checkpoint } from './checkpoint';
 
 export const HISTOGRAM_BINS = 64;
 
-/** Default chunk size in output bytes: 16 MiB of float32 values, 4 Mi elements. */
-export const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
+/**
+ * Default chunk size in output bytes: 4 MiB of float32 values, 1 Mi elements. In bench/formats.ts on a 2-core
+ * AMD EPYC VM, 4 MiB chunks gave about twice the throughput of 16 MiB chunks and 60 MB less peak RSS, because a
+ * chunk stays in cache between the loops that visit it and fewer dead chunks wait for garbage collection.
+ */
+export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
 
 export interface TensorHistogram {
   /** `HISTOGRAM_BINS + 1` bin edges in float64; the last bin includes its right edge, as in NumPy. */
