@@ -1,0 +1,42 @@
+// Pickle safety report: the verdict and every global the pickle stream references.
+import type { PickleReport } from '../../src/formats/checkpoint';
+import { createBadge, type BadgeTone } from '../components/badge';
+import { createDataGrid } from '../components/dataGrid';
+import { element } from '../components/dom';
+
+const verdictTones: Record<string, BadgeTone> = { safe: 'success', allowed: 'success', unknown: 'warning', dangerous: 'danger' };
+
+const verdictText: Record<PickleReport['verdict'], string> = {
+  safe: 'Every global the pickle references is on the allow list of tensor-rebuilding functions.',
+  unknown: 'The pickle references globals that are not on the allow list; they would be imported by torch.load.',
+  dangerous: 'The pickle references globals that can run code (for example os.system or builtins.eval) when the file is loaded with torch.load or pickle.load.',
+};
+
+/** Builds the pickle safety section, or a note that the format has no pickle. */
+export function createPickleView(report: PickleReport | undefined): HTMLElement {
+  if (!report) return element('p', { class: 'muted' }, 'This format contains no pickle, so there is nothing to check.');
+
+  const rows = [...report.globals]
+    .sort((a, b) => severity(b.verdict) - severity(a.verdict))
+    .map((global) => ({
+      cells: [
+        element('code', {}, global.module),
+        element('code', {}, global.name),
+        createBadge(global.verdict, verdictTones[global.verdict] ?? 'neutral'),
+      ],
+      className: global.verdict === 'dangerous' ? 'global-dangerous' : undefined,
+    }));
+
+  return element('div', { class: `pickle-view verdict-${report.verdict}` },
+    element('p', { class: 'pickle-verdict' }, 'Verdict: ', createBadge(report.verdict, verdictTones[report.verdict])),
+    element('p', {}, verdictText[report.verdict]),
+    element('p', { class: 'not-executed' }, 'Nothing in this file was executed: the pickle stream was only read as data to list the globals it references.'),
+    rows.length > 0
+      ? createDataGrid([{ title: 'Module', width: '2fr' }, { title: 'Name', width: '2fr' }, { title: 'Verdict', width: '110px' }], rows, 'Globals referenced by the pickle')
+      : element('p', { class: 'muted' }, 'The pickle references no globals.'),
+  );
+}
+
+function severity(verdict: string): number {
+  return verdict === 'dangerous' ? 2 : verdict === 'unknown' ? 1 : 0;
+}
