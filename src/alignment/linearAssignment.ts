@@ -35,8 +35,8 @@ export interface AssignmentResult {
 /**
  * Solves the dense linear assignment problem exactly with the Jonker–Volgenant shortest augmenting
  * path method: row and column reduction, augmenting row reduction, then one Dijkstra-like shortest
- * path per remaining free row. Worst case O(rows² · columns) time, O(rows · columns) extra memory for a
- * Float64 copy of the matrix.
+ * path per remaining free row. Worst case O(rows² · columns) time. Extra memory is O(columns), plus a
+ * Float64 copy of the matrix for Float32 input.
  *
  * cost is row-major rows×columns, rows <= columns (rectangular allowed; every row is assigned).
  * Throws when an entry is NaN or infinite, when rows > columns, or when the sizes or the warm start
@@ -49,14 +49,16 @@ export function solveLinearAssignment(
   options: AssignmentOptions = {},
 ): AssignmentResult {
   validateShape(cost, rows, columns);
+  rejectNonFiniteEntries(cost, columns);
   const sign = options.maximize === true ? -1 : 1;
-  const workingCost = copyToMinimizationForm(cost, rows, columns, sign);
-  const state = createAssignmentState(workingCost, rows, columns);
+  // Float64 input is read in place, so the solver's hot loops see a single array type.
+  const matrix = cost instanceof Float64Array ? cost : Float64Array.from(cost);
+  const state = createAssignmentState(matrix, sign, rows, columns);
 
   if (rows > 0) {
     if (options.warmStart !== undefined) {
       validateWarmStart(options.warmStart, rows, columns);
-      applyWarmStart(state, options.warmStart.rowToColumn, options.warmStart.columnDual, sign);
+      applyWarmStart(state, options.warmStart.rowToColumn, options.warmStart.columnDual);
     } else if (rows === columns) {
       reduceRowsAndColumns(state);
     }
@@ -88,12 +90,11 @@ function validateShape(cost: Float64Array | Float32Array, rows: number, columns:
   }
 }
 
-/** Copies the matrix to Float64 multiplied by `sign`, rejecting the first non-finite entry. */
-function copyToMinimizationForm(cost: Float64Array | Float32Array, rows: number, columns: number, sign: number): Float64Array {
-  const copy = new Float64Array(rows * columns);
-  for (let k = 0; k < copy.length; k++) {
+/** Throws on the first NaN or infinite entry in row-major order. */
+function rejectNonFiniteEntries(cost: Float64Array | Float32Array, columns: number): void {
+  for (let k = 0; k < cost.length; k++) {
     const value = cost[k];
-    // value - value is NaN for NaN and ±Infinity and 0 otherwise, cheaper than Number.isFinite here.
+    // value - value is NaN for NaN and ±Infinity, and 0 for every finite value.
     if (value - value !== 0) {
       const row = Math.floor(k / columns);
       const column = k - row * columns;
@@ -101,9 +102,7 @@ function copyToMinimizationForm(cost: Float64Array | Float32Array, rows: number,
         `Invalid similarity matrix: entry at row ${row}, column ${column} is ${value}; linear assignment needs finite values. Check the tensors that produced this matrix for NaN or overflow.`,
       );
     }
-    copy[k] = sign * value;
   }
-  return copy;
 }
 
 function validateWarmStart(warmStart: { rowToColumn: Int32Array; columnDual: Float64Array }, rows: number, columns: number): void {

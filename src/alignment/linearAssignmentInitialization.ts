@@ -17,7 +17,7 @@ import type { AssignmentState } from './linearAssignmentState';
  * column reduction (n = 4096, matrices as in bench/linearAssignment.ts). Random matrices came out even.
  */
 export function reduceRowsAndColumns(state: AssignmentState): void {
-  const { cost, rows, columns, columnDual, rowToColumn, columnToRow } = state;
+  const { cost, sign, rows, columns, columnDual, rowToColumn, columnToRow } = state;
   columnDual.fill(Infinity);
 
   // Each row is scanned twice while it is in cache: once for its minimum, once for the column minima.
@@ -25,10 +25,11 @@ export function reduceRowsAndColumns(state: AssignmentState): void {
     const base = i * columns;
     let rowMinimum = Infinity;
     for (let j = 0; j < columns; j++) {
-      if (cost[base + j] < rowMinimum) rowMinimum = cost[base + j];
+      const value = sign * cost[base + j];
+      if (value < rowMinimum) rowMinimum = value;
     }
     for (let j = 0; j < columns; j++) {
-      const reduced = cost[base + j] - rowMinimum;
+      const reduced = sign * cost[base + j] - rowMinimum;
       if (reduced < columnDual[j]) columnDual[j] = reduced;
     }
   }
@@ -38,7 +39,7 @@ export function reduceRowsAndColumns(state: AssignmentState): void {
     let lowest = Infinity;
     let lowestColumn = -1;
     for (let j = 0; j < columns; j++) {
-      const reduced = cost[base + j] - columnDual[j];
+      const reduced = sign * cost[base + j] - columnDual[j];
       if (reduced < lowest || (reduced === lowest && columnToRow[j] < 0)) {
         lowest = reduced;
         lowestColumn = j;
@@ -61,7 +62,7 @@ export function reduceRowsAndColumns(state: AssignmentState): void {
  * point two rows can evict each other back and forth with gaps near rounding error.
  */
 export function reduceFreeRows(state: AssignmentState, freeRows: Int32Array, passes: number): Int32Array {
-  const { cost, columns, columnDual, rowToColumn, columnToRow } = state;
+  const { cost, sign, columns, columnDual, rowToColumn, columnToRow } = state;
   if (columns < 2) return freeRows;
   const queue = Int32Array.from(freeRows);
   let freeCount = queue.length;
@@ -80,12 +81,12 @@ export function reduceFreeRows(state: AssignmentState, freeRows: Int32Array, pas
       const row = queue[k++];
       const base = row * columns;
 
-      let lowest = cost[base] - columnDual[0];
+      let lowest = sign * cost[base] - columnDual[0];
       let lowestColumn = 0;
       let secondLowest = Infinity;
       let secondColumn = -1;
       for (let j = 1; j < columns; j++) {
-        const reduced = cost[base + j] - columnDual[j];
+        const reduced = sign * cost[base + j] - columnDual[j];
         if (reduced < secondLowest) {
           if (reduced >= lowest) {
             secondLowest = reduced;
@@ -135,8 +136,8 @@ export function reduceFreeRows(state: AssignmentState, freeRows: Int32Array, pas
  * free gets dual 0 as the invariant requires. Raising a dual can make another kept pair non-minimal,
  * so the check repeats until no pair is dropped.
  */
-export function applyWarmStart(state: AssignmentState, previousRowToColumn: Int32Array, previousColumnDual: Float64Array, sign: number): void {
-  const { cost, rows, columns, columnDual, rowToColumn, columnToRow } = state;
+export function applyWarmStart(state: AssignmentState, previousRowToColumn: Int32Array, previousColumnDual: Float64Array): void {
+  const { cost, sign, rows, columns, columnDual, rowToColumn, columnToRow } = state;
   const rectangular = rows < columns;
   for (let j = 0; j < columns; j++) columnDual[j] = sign * previousColumnDual[j];
   for (let i = 0; i < rows; i++) {
@@ -159,11 +160,11 @@ export function applyWarmStart(state: AssignmentState, previousRowToColumn: Int3
       const base = i * columns;
       let lowest = Infinity;
       for (let j = 0; j < columns; j++) {
-        const reduced = cost[base + j] - columnDual[j];
+        const reduced = sign * cost[base + j] - columnDual[j];
         if (reduced < lowest) lowest = reduced;
       }
       // Same expression as in the loop, so an exact comparison finds the rows still tight.
-      if (cost[base + assigned] - columnDual[assigned] === lowest) continue;
+      if (sign * cost[base + assigned] - columnDual[assigned] === lowest) continue;
       rowToColumn[i] = -1;
       columnToRow[assigned] = -1;
       if (rectangular) {

@@ -12,6 +12,7 @@ import type { AssignmentState } from './linearAssignmentState';
  */
 export function augmentFromFreeRow(state: AssignmentState, freeRow: number): void {
   const cost = state.cost;
+  const sign = state.sign;
   const columns = state.columns;
   const columnDual = state.columnDual;
   const columnToRow = state.columnToRow;
@@ -21,12 +22,12 @@ export function augmentFromFreeRow(state: AssignmentState, freeRow: number): voi
   const settledDuals = state.settledDuals;
   const settledDistances = state.settledDistances;
 
-  // First step from the free row: its row dual is taken as 0, so distances start at cost - v.
+  // First step from the free row: its row dual is taken as 0, so distances start at sign · cost - v.
   let base = freeRow * columns;
   let lowest = Infinity;
   let lowestColumn = -1;
   for (let j = 0; j < columns; j++) {
-    const reduced = cost[base + j] - columnDual[j];
+    const reduced = sign * cost[base + j] - columnDual[j];
     distance[j] = reduced;
     predecessor[j] = freeRow;
     if (reduced < lowest || (reduced === lowest && columnToRow[j] < 0)) {
@@ -59,14 +60,14 @@ export function augmentFromFreeRow(state: AssignmentState, freeRow: number): voi
       break;
     }
 
-    // Row `row` is tight on `column`, so its implicit dual is cost - v there. The offset turns its
+    // Row `row` is tight on `column`, so its implicit dual is sign · cost - v there. The offset turns its
     // reduced costs into path lengths from the free row.
     base = row * columns;
-    const offset = pathLength - (cost[base + column] - dual);
+    const offset = pathLength - (sign * cost[base + column] - dual);
     lowest = Infinity;
     lowestColumn = -1;
     for (let j = 0; j < columns; j++) {
-      let length = offset + cost[base + j] - columnDual[j];
+      let length = offset + sign * cost[base + j] - columnDual[j];
       const known = distance[j];
       if (length < known) {
         distance[j] = length;

@@ -1,14 +1,16 @@
 /**
- * Working state of the shortest augmenting path solver for a minimization problem.
+ * Working state of the shortest augmenting path solver, which minimizes sign · cost.
  *
  * Invariant kept by every phase: each assigned row i has reduced cost
- * cost[i][rowToColumn[i]] - columnDual[j] equal to its row minimum of cost[i][k] - columnDual[k].
+ * sign · cost[i][j] - columnDual[j] at j = rowToColumn[i] equal to its row minimum over all columns.
  * The row dual is therefore implicit (that row minimum) and never stored. For rectangular
  * problems every column that was never assigned keeps columnDual 0, and all column duals are <= 0.
  */
 export interface AssignmentState {
-  /** Row-major rows×columns cost matrix in minimization form. */
+  /** Row-major rows×columns matrix, read only. */
   readonly cost: Float64Array;
+  /** 1 to minimize the total of `cost`, -1 to maximize it. */
+  readonly sign: number;
   readonly rows: number;
   readonly columns: number;
   readonly columnDual: Float64Array;
@@ -25,9 +27,10 @@ export interface AssignmentState {
   readonly settledDistances: Float64Array;
 }
 
-export function createAssignmentState(cost: Float64Array, rows: number, columns: number): AssignmentState {
+export function createAssignmentState(cost: Float64Array, sign: number, rows: number, columns: number): AssignmentState {
   return {
     cost,
+    sign,
     rows,
     columns,
     columnDual: new Float64Array(columns),
