@@ -1,0 +1,378 @@
+// Permutation spec from an ONNX graph: every hidden channel space is a node of a union–find. Operators that mix
+// channels (Gemm, MatMul with a weight, Conv, ConvTranspose) start a new space on their output, elementwise
+// operators, pooling and normalization keep it, and an Add or Mul of two activations joins their spaces (residual
+// connections). A space that reaches a graph input or output is not permuted. Any other operator on an activation
+// stops the inference with an error naming the node, because guessing its channel behaviour could silently change
+// the function.
+import type { onnx } from 'onnx-proto';
+import type { PermutationSpec } from '../permutationSpec';
+import { ChannelSpaces } from './channelSpaces';
+import { SpecInferenceError } from './inferenceError';
+import { constantNodeValue, dimensions, integerValues, intAttribute, intsAttribute } from './onnxValues';
+
+/** Where an initializer's values live in the state dict: the tensor name and whether the initializer is its transpose. */
+export interface InitializerSource {
+  readonly tensor: string;
+  readonly transposed: boolean;
+  /** Shape of the state-dict tensor. */
+  readonly shape: readonly number[];
+}
+
+/** Maps an initializer name to its state-dict tensor, or undefined when it has none (shapes, axes, untraced copies). */
+export type InitializerResolver = (initializer: string) => InitializerSource | undefined;
+
+interface Activation {
+  readonly kind: 'activation';
+  readonly space: number;
+  /** Index of the channel axis; undefined for graph inputs, whose layout the first consumer decides. */
+  readonly axis?: number;
+  readonly rank?: number;
+  /** Set after a Flatten of a rank > 2 tensor: the axis holds the channels times the flattened spatial positions. */
+  readonly flattened?: boolean;
+}
+
+/** A constant or an initializer as a node sees it: `transposed` after a Transpose node on a 2-D initializer. */
+interface Constant {
+  readonly kind: 'constant';
+  readonly shape: readonly number[];
+  readonly tensor?: onnx.ITensorProto;
+  readonly initializer?: string;
+  readonly transposed: boolean;
+}
+
+/** A value that no permutation changes: a reduction over the channel axis, a shape. */
+interface Invariant {
+  readonly kind: 'invariant';
+}
+
+type Value = Activation | Constant | Invariant;
+
+const UNARY = new Set([
+  'Relu', 'LeakyRelu', 'Sigmoid', 'HardSigmoid', 'Tanh', 'Gelu', 'Erf', 'Elu', 'Selu', 'Celu', 'Softplus', 'Softsign',
+  'HardSwish', 'Mish', 'Sqrt', 'Exp', 'Log', 'Abs', 'Neg', 'Reciprocal', 'Floor', 'Ceil', 'Round', 'Sign', 'Sin',
+  'Cos', 'Dropout', 'Identity', 'Cast', 'Clip', 'Softmax', 'LogSoftmax',
+]);
+const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'PRelu']);
+const POOLING = new Set(['MaxPool', 'AveragePool', 'LpPool', 'GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool']);
+const REDUCTIONS = new Set(['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceSumSquare', 'ReduceLogSumExp']);
+
+/**
+ * Infers a permutation spec from `model`'s graph. Tensor names in the spec are those `resolve` returns, with the
+ * axes of transposed copies swapped back to the state-dict layout. Throws SpecInferenceError naming the node for
+ * an operator the inference does not understand.
+ */
+export function inferFromOnnxGraph(model: onnx.IModelProto, resolve: InitializerResolver): { spec: PermutationSpec; permutations: Map<string, number> } {
+  const graph = model.graph;
+  if (graph == null) throw new SpecInferenceError('the ONNX model has no graph');
+  const walker = new GraphWalker(resolve);
+  walker.walk(graph);
+  // Tensors that only fixed spaces touch, such as the output layer's bias, stay in the spec with null axes.
+  const { axes, sizes } = walker.spaces.axisEntries(walker.ranks);
+  return { spec: { axes }, permutations: sizes };
+}
+
+class GraphWalker {
+  readonly spaces = new ChannelSpaces();
+  readonly ranks = new Map<string, number>();
+  private readonly values = new Map<string, Value>();
+  private readonly sizes = new Map<number, number>();
+
+  constructor(private readonly resolve: InitializerResolver) {}
+
+  walk(graph: onnx.IGraphProto): void {
+    for (const initializer of graph.initializer ?? []) {
+      this.values.set(initializer.name ?? '', { kind: 'constant', shape: dimensions(initializer), tensor: initializer, initializer: initializer.name ?? '', transposed: false });
+    }
+    for (const input of graph.input ?? []) {
+      const name = input.name ?? '';
+      if (this.values.has(name)) continue;
+      const space = this.spaces.create(name);
+      this.spaces.fix(space, `graph input "${name}"`);
+      const rank = input.type?.tensorType?.shape?.dim?.length;
+      this.values.set(name, { kind: 'activation', space, rank: rank === undefined || rank === 0 ? undefined : rank });
+    }
+    for (const node of graph.node ?? []) this.visit(node);
+    for (const output of graph.output ?? []) {
+      const value = this.values.get(output.name ?? '');
+      if (value?.kind === 'activation') this.spaces.fix(value.space, `graph output "${output.name ?? ''}"`);
+    }
+  }
+
+  private visit(node: onnx.INodeProto): void {
+    const op = node.opType ?? '';
+    const inputs = (node.input ?? []).map((name) => (name === '' ? undefined : this.values.get(name)));
+    const output = (node.output ?? [])[0] ?? '';
+    const activationIndex = inputs.findIndex((value) => value?.kind === 'activation');
+
+    if (op === 'Constant') {
+      const { shape, tensor } = constantNodeValue(node);
+      this.values.set(output, { kind: 'constant', shape, tensor, transposed: false });
+      return;
+    }
+    if (op === 'Transpose' && inputs[0]?.kind === 'constant') {
+      this.values.set(output, this.transposeConstant(node, inputs[0]));
+      return;
+    }
+    if (activationIndex < 0) {
+      // Constant folding the exporter left in the graph, or shape arithmetic: nothing channel-dependent flows here.
+      for (const name of node.output ?? []) this.values.set(name, { kind: 'invariant' });
+      return;
+    }
+
+    const set = (value: Value) => this.values.set(output, value);
+    if (op === 'Gemm') set(this.gemm(node, inputs));
+    else if (op === 'MatMul') set(this.matMul(node, inputs));
+    else if (op === 'Conv') set(this.conv(node, inputs));
+    else if (op === 'ConvTranspose') set(this.convTranspose(node, inputs));
+    else if (op === 'BatchNormalization' || op === 'InstanceNormalization') set(this.channelNormalization(node, inputs));
+    else if (op === 'LayerNormalization') set(this.layerNormalization(node, inputs));
+    else if (UNARY.has(op)) set(this.activation(node, inputs, 0));
+    else if (BINARY.has(op)) set(this.binary(node, inputs));
+    else if (POOLING.has(op)) set(this.pooling(node, inputs));
+    else if (REDUCTIONS.has(op)) set(this.reduction(node, inputs));
+    else if (op === 'Flatten') set(this.flatten(node, inputs, intAttribute(node, 'axis', 1)));
+    else if (op === 'Reshape') set(this.reshape(node, inputs));
+    else if (op === 'Transpose') set(this.transposeActivation(node, inputs));
+    else throw this.unsupported(node, 'this operator is not supported by graph inference');
+  }
+
+  private gemm(node: onnx.INodeProto, inputs: (Value | undefined)[]): Activation {
+    if (intAttribute(node, 'transA', 0) !== 0) throw this.unsupported(node, 'transA = 1 is not supported');
+    const input = this.activation(node, inputs, 0);
+    const weight = this.weight(node, inputs[1], 2);
+    const transB = intAttribute(node, 'transB', 0) !== 0;
+    // The operator multiplies by B (K × N), or by Bᵀ when transB = 1.
+    const inputAxis = transB ? 1 : 0;
+    const outputAxis = 1 - inputAxis;
+    const space = this.newSpace(weight, weight.shape[outputAxis]);
+    this.attachInput(node, input, weight, inputAxis);
+    this.attachConstant(space, weight, outputAxis);
+    const bias = inputs[2];
+    if (bias?.kind === 'activation') throw this.unsupported(node, 'a bias computed from activations is not supported');
+    if (bias?.kind === 'constant') this.attachBroadcast(node, space, bias, 1, 2);
+    return { kind: 'activation', space, axis: 1, rank: 2 };
+  }
+
+  private matMul(node: onnx.INodeProto, inputs: (Value | undefined)[]): Activation {
+    if (inputs[0]?.kind !== 'activation' || inputs[1]?.kind !== 'constant') {
+      throw this.unsupported(node, 'only an activation times a weight initializer is supported; a product of two activations (attention) needs a known-architecture template or a spec file');
+    }
+    const input = inputs[0];
+    const weight = this.weight(node, inputs[1], 2);
+    const rank = input.rank ?? 2;
+    if (input.axis !== undefined && input.axis !== rank - 1) throw this.unsupported(node, `the channel axis ${input.axis} is not the last axis`);
+    const space = this.newSpace(weight, weight.shape[1]);
+    this.attachInput(node, input, weight, 0);
+    this.attachConstant(space, weight, 1);
+    return { kind: 'activation', space, axis: rank - 1, rank };
+  }
+
+  private conv(node: onnx.INodeProto, inputs: (Value | undefined)[]): Activation {
+    const input = this.channelsFirst(node, this.activation(node, inputs, 0));
+    const weight = this.weight(node, inputs[1], undefined);
+    if (weight.transposed) throw this.unsupported(node, 'a transposed convolution kernel is not supported');
+    const group = intAttribute(node, 'group', 1);
+    const [outChannels, inPerGroup] = weight.shape;
+    const bias = inputs[2];
+    if (bias?.kind === 'activation') throw this.unsupported(node, 'a bias computed from activations is not supported');
+
+    if (group === 1) {
+      const space = this.newSpace(weight, outChannels);
+      this.attachInput(node, input, weight, 1);
+      this.attachConstant(space, weight, 0);
+      if (bias?.kind === 'constant') this.attachConstant(space, bias, 0);
+      return { kind: 'activation', space, axis: 1, rank: input.rank };
+    }
+    if (inPerGroup === 1 && outChannels === group) {
+      // Depthwise: output channel c reads only input channel c, so the output keeps the input's space.
+      this.attachConstant(input.space, weight, 0);
+      if (bias?.kind === 'constant') this.attachConstant(input.space, bias, 0);
+      return { kind: 'activation', space: input.space, axis: 1, rank: input.rank };
+    }
+    throw this.unsupported(node, `grouped convolution (group = ${group}) other than depthwise is not supported`);
+  }
+
+  private convTranspose(node: onnx.INodeProto, inputs: (Value | undefined)[]): Activation {
+    const input = this.channelsFirst(node, this.activation(node, inputs, 0));
+    const weight = this.weight(node, inputs[1], undefined);
+    if (intAttribute(node, 'group', 1) !== 1 || weight.transposed) throw this.unsupported(node, 'only group = 1 is supported');
+    const space = this.newSpace(weight, weight.shape[1]);
+    this.attachInput(node, input, weight, 0);
+    this.attachConstant(space, weight, 1);
+    const bias = inputs[2];
+    if (bias?.kind === 'constant') this.attachConstant(space, bias, 0);
+    return { kind: 'activation', space, axis: 1, rank: input.rank };
+  }
+
+  private channelNormalization(node: onnx.INodeProto, inputs: (Value | undefined)[]): Activation {
+    const input = this.channelsFirst(node, this.activation(node, inputs, 0));
+    // Scale, bias, running mean and running variance are per channel.
+    for (const parameter of inputs.slice(1)) {
+      if (parameter?.kind === 'constant') this.attachConstant(input.space, parameter, 0);
+      else if (parameter !== undefined) throw this.unsupported(node, 'normalization parameters computed from activations are not supported');
+    }
+    return input;
+  }
+
+  private layerNormalization(node: onnx.INodeProto, inputs: (Value | undefined)[]): Activation {
+    const input = this.activation(node, inputs, 0);
+    const axis = intAttribute(node, 'axis', -1);
+    const rank = input.rank;
+    const lastAxis = axis === -1 || (rank !== undefined && axis === rank - 1);
+    if (!lastAxis || (input.axis !== undefined && rank !== undefined && input.axis !== rank - 1)) {
+      throw this.unsupported(node, 'only normalization over the channel axis, which must be the last axis, is supported');
+    }
+    for (const parameter of inputs.slice(1)) {
+      if (parameter?.kind === 'constant') this.attachConstant(input.space, parameter, parameter.shape.length - 1);
+    }
+    return input;
+  }
+
+  private binary(node: onnx.INodeProto, inputs: (Value | undefined)[]): Activation {
+    const [left, right] = inputs;
+    if (left?.kind === 'activation' && right?.kind === 'activation') {
+      if (left.axis !== undefined && right.axis !== undefined && left.axis !== right.axis) {
+        throw this.unsupported(node, `its inputs have their channels on different axes (${left.axis} and ${right.axis})`);
+      }
+      // A residual connection: both operands must be permuted alike.
+      const space = this.spaces.union(left.space, right.space);
+      const size = this.sizes.get(left.space) ?? this.sizes.get(right.space);
+      if (size !== undefined) this.sizes.set(space, size);
+      return { kind: 'activation', space, axis: left.axis ?? right.axis, rank: left.rank ?? right.rank, flattened: left.flattened ?? right.flattened };
+    }
+    const activation = (left?.kind === 'activation' ? left : right) as Activation;
+    const other = left?.kind === 'activation' ? right : left;
+    if (other?.kind === 'constant') this.attachBroadcast(node, activation.space, other, activation.axis, activation.rank);
+    return activation;
+  }
+
+  private pooling(node: onnx.INodeProto, inputs: (Value | undefined)[]): Activation {
+    return this.channelsFirst(node, this.activation(node, inputs, 0));
+  }
+
+  private reduction(node: onnx.INodeProto, inputs: (Value | undefined)[]): Value {
+    const input = this.activation(node, inputs, 0);
+    const keepDims = intAttribute(node, 'keepdims', 1) !== 0;
+    let axes = intsAttribute(node, 'axes');
+    if (axes === undefined && inputs[1]?.kind === 'constant' && inputs[1].tensor != null) axes = integerValues(inputs[1].tensor);
+    if (axes === undefined || axes.length === 0) return { kind: 'invariant' };
+    if (input.axis === undefined) return { kind: 'activation', space: input.space };
+    if (input.rank === undefined && axes.some((axis) => axis < 0)) throw this.unsupported(node, 'negative axes on a tensor of unknown rank');
+    const normalized = axes.map((axis) => (axis < 0 ? axis + (input.rank as number) : axis));
+    // A reduction over the channels gives the same value for every ordering of them.
+    if (normalized.includes(input.axis)) return { kind: 'invariant' };
+    if (keepDims) return input;
+    const removedBefore = normalized.filter((axis) => axis < (input.axis as number)).length;
+    const rank = input.rank === undefined ? undefined : input.rank - normalized.length;
+    return { kind: 'activation', space: input.space, axis: input.axis - removedBefore, rank };
+  }
+
+  private flatten(node: onnx.INodeProto, inputs: (Value | undefined)[], axis: number): Activation {
+    const input = this.activation(node, inputs, 0);
+    if (input.rank === 2 && axis === 1) return input;
+    if (this.spaces.isFixed(input.space)) return { kind: 'activation', space: input.space, rank: 2 };
+    if (axis !== 1 || input.axis !== 1) throw this.unsupported(node, `only flattening to [N, C·H·W] with the channels on axis 1 is supported (axis = ${axis})`);
+    return { kind: 'activation', space: input.space, axis: 1, rank: 2, flattened: true };
+  }
+
+  private reshape(node: onnx.INodeProto, inputs: (Value | undefined)[]): Activation {
+    const target = inputs[1];
+    const shape = target?.kind === 'constant' && target.tensor != null ? integerValues(target.tensor) : undefined;
+    if (shape === undefined) throw this.unsupported(node, 'only a Reshape to a constant shape is supported');
+    // [N, -1] and [0, -1] flatten everything after the batch axis.
+    if (shape.length === 2 && shape[1] === -1) return this.flatten(node, inputs, 1);
+    throw this.unsupported(node, `a Reshape to [${shape.join(', ')}] is not supported; only [N, -1] after the channel axis is`);
+  }
+
+  private transposeActivation(node: onnx.INodeProto, inputs: (Value | undefined)[]): Activation {
+    const input = this.activation(node, inputs, 0);
+    const perm = intsAttribute(node, 'perm');
+    if (input.axis === undefined) return { kind: 'activation', space: input.space, rank: input.rank };
+    if (perm === undefined) throw this.unsupported(node, 'a Transpose without a perm attribute is not supported');
+    return { kind: 'activation', space: input.space, axis: perm.indexOf(input.axis), rank: input.rank };
+  }
+
+  private transposeConstant(node: onnx.INodeProto, input: Constant): Constant {
+    const perm = intsAttribute(node, 'perm');
+    if (input.shape.length !== 2 || (perm !== undefined && !(perm[0] === 1 && perm[1] === 0))) {
+      throw this.unsupported(node, `only transposing a 2-D constant is supported (shape [${input.shape.join(', ')}])`);
+    }
+    return { ...input, shape: [input.shape[1], input.shape[0]], transposed: !input.transposed };
+  }
+
+  private activation(node: onnx.INodeProto, inputs: (Value | undefined)[], index: number): Activation {
+    const value = inputs[index];
+    if (value?.kind !== 'activation') throw this.unsupported(node, `input ${index} is expected to be an activation`);
+    for (const [other, extra] of inputs.entries()) {
+      if (other !== index && extra?.kind === 'activation') throw this.unsupported(node, `input ${other} is an activation where a constant is expected`);
+    }
+    return value;
+  }
+
+  private channelsFirst(node: onnx.INodeProto, input: Activation): Activation {
+    if (input.axis !== undefined && input.axis !== 1) throw this.unsupported(node, `the channel axis is ${input.axis}, not 1 as the operator expects`);
+    return { ...input, axis: 1 };
+  }
+
+  private weight(node: onnx.INodeProto, value: Value | undefined, rank: number | undefined): Constant {
+    if (value?.kind !== 'constant' || value.initializer === undefined) throw this.unsupported(node, 'its weight is not an initializer');
+    if (rank !== undefined && value.shape.length !== rank) throw this.unsupported(node, `its weight has shape [${value.shape.join(', ')}], not ${rank}-D`);
+    return value;
+  }
+
+  private newSpace(weight: Constant, size: number): number {
+    const source = this.resolve(weight.initializer as string);
+    const layer = (source?.tensor ?? (weight.initializer as string)).replace(/\.weight$/, '');
+    const space = this.spaces.create(layer);
+    this.sizes.set(space, size);
+    return space;
+  }
+
+  /** Attaches the input axis of a weight to the input's space; after a Flatten the axis holds channels × positions. */
+  private attachInput(node: onnx.INodeProto, input: Activation, weight: Constant, axis: number): void {
+    if (!input.flattened) {
+      this.attachConstant(input.space, weight, axis);
+      return;
+    }
+    const channels = this.sizes.get(this.spaces.find(input.space)) ?? this.sizes.get(input.space);
+    if (channels === undefined) throw this.unsupported(node, 'the number of channels before the Flatten is unknown');
+    const features = weight.shape[axis];
+    if (features % channels !== 0) throw this.unsupported(node, `its ${features} input features are not a multiple of the ${channels} channels before the Flatten`);
+    this.attachConstant(input.space, weight, axis, features / channels);
+  }
+
+  /** Attaches a constant broadcast against an activation with channels on `channelAxis` (of `rank` axes). */
+  private attachBroadcast(node: onnx.INodeProto, space: number, constant: Constant, channelAxis: number | undefined, rank: number | undefined): void {
+    const elements = constant.shape.reduce((product, size) => product * size, 1);
+    if (elements === 1) return;
+    if (channelAxis === undefined || rank === undefined) {
+      if (this.spaces.isFixed(space)) return;
+      throw this.unsupported(node, 'a non-scalar constant meets an activation whose channel axis is unknown');
+    }
+    // Broadcasting aligns trailing axes.
+    const axis = channelAxis - (rank - constant.shape.length);
+    if (axis < 0 || constant.shape[axis] === 1) return;
+    if (constant.initializer === undefined) {
+      if (this.spaces.isFixed(space)) return;
+      throw this.unsupported(node, 'a Constant node varies along a permuted channel axis, and constants inside the graph cannot be permuted');
+    }
+    this.attachConstant(space, constant, axis);
+  }
+
+  private attachConstant(space: number, constant: Constant, axis: number, inner = 1): void {
+    if (constant.initializer === undefined) return;
+    const source = this.resolve(constant.initializer);
+    const tensor = source?.tensor ?? constant.initializer;
+    const storedShape = source?.shape ?? (constant.transposed ? [...constant.shape].reverse() : constant.shape);
+    // A transposed copy's axis k is axis (1 − k) of the stored 2-D tensor; a traced transposed initializer flips it again.
+    const flips = (constant.transposed ? 1 : 0) + (source?.transposed ? 1 : 0);
+    const storedAxis = flips % 2 === 1 ? storedShape.length - 1 - axis : axis;
+    this.ranks.set(tensor, storedShape.length);
+    this.spaces.attach(space, { tensor, axis: storedAxis, outer: 1, inner, axisSize: storedShape[storedAxis] });
+  }
+
+  private unsupported(node: onnx.INodeProto, reason: string): SpecInferenceError {
+    const name = node.name ? `"${node.name}"` : `with output "${(node.output ?? [])[0] ?? ''}"`;
+    return new SpecInferenceError(`node ${name} (${node.opType ?? '?'}): ${reason}`);
+  }
+}

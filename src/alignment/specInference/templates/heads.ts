@@ -1,0 +1,42 @@
+// Attention head counts for templates: from the caller, or from a model config stored in the checkpoint's metadata.
+import { SpecInferenceError } from '../inferenceError';
+
+const HEAD_KEYS = ['num_attention_heads', 'n_head', 'num_heads', 'nhead'];
+const KEY_VALUE_HEAD_KEYS = ['num_key_value_heads', 'n_kv_heads', 'num_kv_heads'];
+
+/** Looks up the first of `keys` in the metadata, one level deep, in objects and in JSON-encoded strings. */
+export function configInteger(metadata: Readonly<Record<string, unknown>>, keys: readonly string[]): number | undefined {
+  const scopes: Record<string, unknown>[] = [metadata as Record<string, unknown>];
+  for (const value of Object.values(metadata)) {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) scopes.push(value as Record<string, unknown>);
+    if (typeof value === 'string' && value.startsWith('{')) {
+      try {
+        const parsed: unknown = JSON.parse(value);
+        if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) scopes.push(parsed as Record<string, unknown>);
+      } catch {
+        // Not JSON: an ordinary metadata string.
+      }
+    }
+  }
+  for (const scope of scopes) {
+    for (const key of keys) {
+      const value = Number(scope[key]);
+      if (scope[key] !== undefined && Number.isInteger(value) && value > 0) return value;
+    }
+  }
+  return undefined;
+}
+
+/** Number of attention heads, which must divide `width`; throws asking for a head count or a spec when unknown. */
+export function attentionHeads(architecture: string, metadata: Readonly<Record<string, unknown>>, given: number | undefined, width: number): number {
+  const count = given ?? configInteger(metadata, HEAD_KEYS);
+  if (count === undefined) {
+    throw new SpecInferenceError(`${architecture}: the number of attention heads is not in the checkpoint's metadata (${HEAD_KEYS.join(', ')}); give the head count or a spec file`);
+  }
+  if (width % count !== 0) throw new SpecInferenceError(`${architecture}: ${count} attention heads do not divide the width ${width}`);
+  return count;
+}
+
+export function keyValueHeads(metadata: Readonly<Record<string, unknown>>): number | undefined {
+  return configInteger(metadata, KEY_VALUE_HEAD_KEYS);
+}
