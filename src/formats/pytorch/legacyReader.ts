@@ -94,7 +94,7 @@ function openPlainPickle(file: RandomAccessFile, result: UnpickleResult, globals
   const layout = layoutCheckpoint(interpretPickle(result.value, file.path).value);
   const metadata: Record<string, unknown> = {
     ...layout.metadata,
-    note: 'a plain pickle without the torch.save magic number; it holds no tensor data',
+    note: 'a plain pickle without the torch.save magic number; it contains no tensor data',
   };
   if (layout.tensors.length > 0) metadata.unreadableTensors = layout.tensors.map(({ name }) => name);
   return new PytorchCheckpoint(file.path, 'pytorch-legacy', file, [], metadata, pickleReport(globals), 'little');

@@ -24,11 +24,13 @@ export interface ZipListing {
 export const MAX_INFLATED_BYTES = 1 << 30;
 
 /**
- * File access for yauzl that rejects reads outside the file. yauzl 3.4 passes 64-bit offsets from a corrupt
- * ZIP64 record straight to fs.read, which then throws outside any callback and ends the process.
+ * File access for yauzl that rejects reads outside the file, because yauzl 3.4 passes 64-bit offsets from a
+ * corrupt ZIP64 record straight to fs.read, which then throws outside any callback and ends the process.
+ * Small reads are served from a window of the file read ahead.
  */
 class BoundedFileReader extends yauzl.RandomAccessReader {
   private closed = false;
+  private window: { start: number; bytes: Buffer } | undefined;
 
   constructor(private readonly fd: number, private readonly size: number) {
     super();
@@ -40,7 +42,25 @@ class BoundedFileReader extends yauzl.RandomAccessReader {
       setImmediate(() => callback(outside));
       return;
     }
-    read(this.fd, buffer, offset, length, position, (error, bytesRead) => callback(error, bytesRead));
+    if (length > WINDOW_BYTES) {
+      read(this.fd, buffer, offset, length, position, (error, bytesRead) => callback(error, bytesRead));
+      return;
+    }
+    // yauzl reads the central directory in pieces of a few dozen bytes, so serve them from a window.
+    const window = this.window;
+    if (window !== undefined && position >= window.start && position + length <= window.start + window.bytes.length) {
+      window.bytes.copy(buffer, offset, position - window.start, position - window.start + length);
+      setImmediate(() => callback(null, length));
+      return;
+    }
+    const bytes = Buffer.alloc(Math.min(WINDOW_BYTES, this.size - position));
+    read(this.fd, bytes, 0, bytes.length, position, (error, bytesRead) => {
+      if (error) return callback(error);
+      this.window = { start: position, bytes: bytes.subarray(0, bytesRead) };
+      const copied = Math.min(length, bytesRead);
+      bytes.copy(buffer, offset, 0, copied);
+      callback(null, copied);
+    });
   }
 
   override _readStreamForRange(start: number, end: number): Readable {
@@ -65,6 +85,9 @@ class BoundedFileReader extends yauzl.RandomAccessReader {
     return new Error(`the zip directory points at bytes ${start}..${end}, outside the file (${this.size} bytes)`);
   }
 }
+
+/** Bytes read at once for yauzl's small reads. */
+const WINDOW_BYTES = 1 << 20;
 
 /** Lists every entry of the zip's central directory. The returned zip stays open until `zip.close()`. */
 export async function listZip(path: string, size: number): Promise<ZipListing> {

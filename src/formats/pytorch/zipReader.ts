@@ -35,23 +35,39 @@ async function openListed(file: RandomAccessFile, listing: ZipListing): Promise<
   const { value, globals } = unpickle(pickleBytes, { file: path, label: pickleRecord.name, ...(fileOffset === undefined ? {} : { fileOffset }) });
   const layout = layoutCheckpoint(interpretPickle(value, path).value);
 
-  const locations = new Map<string, StorageLocation>();
+  const records = new Map<string, ZipRecord>();
   for (const { tensor } of layout.tensors) {
-    const key = tensor.storage.key;
-    if (locations.has(key)) continue;
-    const record = listing.records.get(`${prefix}data/${key}`);
-    if (record === undefined) continue;
-    locations.set(key, {
-      offset: await recordDataOffset(file, record),
-      byteLength: record.uncompressedSize,
-      description: `zip record ${record.name}`,
-      ...(record.compressionMethod === 0 ? {} : {
-        unreadable: `its zip record ${record.name} is compressed (method ${record.compressionMethod}), but tensor data must be stored uncompressed as torch.save writes it; re-save the checkpoint with torch.save`,
-      }),
-    });
+    const record = listing.records.get(`${prefix}data/${tensor.storage.key}`);
+    if (record !== undefined) records.set(tensor.storage.key, record);
   }
+  const locations = await locateRecords(file, records);
   const placed = placeTensors(path, layout.tensors, (key) => locations.get(key), (key) => `its zip record ${prefix}data/${key}`);
   return new PytorchCheckpoint(path, 'pytorch-zip', file, placed, layout.metadata, pickleReport(globals), byteOrder, () => listing.zip.close());
+}
+
+/** Local header reads in flight at once; each reads 30 bytes. */
+const HEADER_READS_IN_FLIGHT = 64;
+
+/** Finds each storage record's data offset, reading the local headers a batch at a time. */
+async function locateRecords(file: RandomAccessFile, records: ReadonlyMap<string, ZipRecord>): Promise<Map<string, StorageLocation>> {
+  const locations = new Map<string, StorageLocation>();
+  const keys = [...records.keys()];
+  for (let first = 0; first < keys.length; first += HEADER_READS_IN_FLIGHT) {
+    const batch = keys.slice(first, first + HEADER_READS_IN_FLIGHT);
+    const offsets = await Promise.all(batch.map((key) => recordDataOffset(file, records.get(key) as ZipRecord)));
+    batch.forEach((key, index) => {
+      const record = records.get(key) as ZipRecord;
+      locations.set(key, {
+        offset: offsets[index],
+        byteLength: record.uncompressedSize,
+        description: `zip record ${record.name}`,
+        ...(record.compressionMethod === 0 ? {} : {
+          unreadable: `its zip record ${record.name} is compressed (method ${record.compressionMethod}), but tensor data must be stored uncompressed as torch.save writes it; re-save the checkpoint with torch.save`,
+        }),
+      });
+    });
+  }
+  return locations;
 }
 
 /** Finds the data.pkl record nearest the archive root (TorchScript archives may contain others deeper down). */

@@ -15,6 +15,8 @@ const MAX_32 = 0xffffffff;
 const MAX_16 = 0xffff;
 /** Largest single write; Node rejects writes of 2 GiB or more. */
 const WRITE_PIECE = 1 << 28;
+/** Pieces below this size are gathered before writing, in bytes. */
+const GATHER_LIMIT = 1 << 20;
 
 interface WrittenRecord {
   readonly name: Uint8Array;
@@ -25,12 +27,33 @@ interface WrittenRecord {
 
 /** Writes the records, then the central directory, at the handle's current position (expected 0). */
 export async function writeStoredZip(handle: FileHandle, records: readonly ZipRecordSource[], signal?: AbortSignal): Promise<void> {
+  // Small pieces (headers, small tensors) are gathered into one buffer, so a state dict of thousands of small
+  // tensors takes a few large writes instead of one write per header.
   let position = 0;
+  let flushed = 0;
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  const flush = async (): Promise<void> => {
+    if (pendingBytes === 0) return;
+    const joined = Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    await handle.write(joined, 0, joined.length, flushed);
+    flushed += joined.length;
+  };
   const write = async (bytes: Uint8Array): Promise<void> => {
+    position += bytes.length;
+    if (bytes.length < GATHER_LIMIT) {
+      pending.push(bytes);
+      pendingBytes += bytes.length;
+      if (pendingBytes >= GATHER_LIMIT) await flush();
+      return;
+    }
+    await flush();
     for (let start = 0; start < bytes.length; start += WRITE_PIECE) {
       const piece = bytes.subarray(start, Math.min(bytes.length, start + WRITE_PIECE));
-      await handle.write(piece, 0, piece.length, position);
-      position += piece.length;
+      await handle.write(piece, 0, piece.length, flushed);
+      flushed += piece.length;
     }
   };
 
@@ -52,6 +75,7 @@ export async function writeStoredZip(handle: FileHandle, records: readonly ZipRe
   const needsZip64 = written.length >= MAX_16 || directoryOffset >= MAX_32 || directorySize >= MAX_32;
   if (needsZip64) await write(zip64End(written.length, directorySize, directoryOffset, position));
   await write(endOfDirectory(written.length, directorySize, directoryOffset, needsZip64));
+  await flush();
 }
 
 function localHeader(name: Uint8Array, size: number, crc: number, offset: number): Uint8Array {
