@@ -1,5 +1,6 @@
-// PyTorch reader on invalid and hostile files: each test makes a small file in a temporary folder and checks
-// that the error names the file and the tensor, storage or byte offset, or that a hostile pickle is reported.
+// PyTorch reader on invalid, hostile and unusual files. Each test makes a small file in a temporary folder
+// (from torch.save output, or with a hand-assembled pickle) and checks that the error names the file and the
+// tensor, storage or byte offset, that a hostile pickle is reported, or that an unusual layout reads correctly.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -272,3 +273,48 @@ function patchCentralSizes(zip: Buffer, suffix: string, compressed: number, unco
   copy.writeUInt32LE(uncompressed, offset + 24);
   return copy;
 }
+
+test('untyped storage with dtype argument', async () => {
+  // _rebuild_tensor_v3(('storage', UntypedStorage, '0', 'cpu', 16), 1, (2,), (1,), False, {}, torch.float32)
+  const pickle = Uint8Array.from([
+    0x80, 2, 0x7d, 0x28, ...binunicode('w'),
+    ...ascii('ctorch._utils\n_rebuild_tensor_v3\n'), 0x28,
+    0x28, ...binunicode('storage'), ...ascii('ctorch.storage\nUntypedStorage\n'), ...binunicode('0'), ...binunicode('cpu'), 0x4b, 16, 0x74, 0x51,
+    0x4b, 1, 0x4b, 2, 0x85, 0x4b, 1, 0x85, 0x89, 0x7d, ...ascii('ctorch\nfloat32\n'), 0x74, 0x52,
+    0x75, 0x2e,
+  ]);
+  const path = await writeZip('untyped.pt', [
+    { name: 'archive/data.pkl', data: pickle },
+    { name: 'archive/data/0', data: new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer) },
+  ]);
+  const checkpoint = await openPytorch(path);
+  try {
+    assert.equal(checkpoint.tensors[0].dtype, 'F32');
+    assert.deepEqual(checkpoint.tensors[0].shape, [2]);
+    assert.deepEqual([...await checkpoint.readTensor('w', 'float32')], [2, 3]);
+    await assert.rejects(checkpoint.readTensor('missing'), /no tensor named "missing"; run inspect to list the tensor names/);
+  } finally {
+    await checkpoint.close();
+  }
+});
+
+test('big-endian byteorder record', async () => {
+  const pickle = Uint8Array.from([0x80, 2, 0x7d, 0x28, ...binunicode('w'), ...rebuildTensor('0', 2, 2), 0x75, 0x2e]);
+  const data = Buffer.alloc(8);
+  data.writeFloatBE(1.5, 0);
+  data.writeFloatBE(-2, 4);
+  const path = await writeZip('big_endian.pt', [
+    { name: 'archive/data.pkl', data: pickle },
+    { name: 'archive/byteorder', data: Uint8Array.from(ascii('big')) },
+    { name: 'archive/data/0', data },
+  ]);
+  const checkpoint = await openPytorch(path);
+  try {
+    assert.deepEqual([...await checkpoint.readTensor('w', 'float32')], [1.5, -2]);
+    const chunks: number[] = [];
+    for await (const chunk of checkpoint.readTensorChunks('w', 4)) chunks.push(...chunk);
+    assert.deepEqual(chunks, [1.5, -2]);
+  } finally {
+    await checkpoint.close();
+  }
+});
