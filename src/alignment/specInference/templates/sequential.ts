@@ -19,7 +19,7 @@ export function inferVgg(a: Checkpoint): InferredSpec | undefined {
 
 export function inferMlpStack(a: Checkpoint): InferredSpec | undefined {
   const floating = a.tensors.filter((entry) => isFloatingDType(entry.dtype));
-  const base = findBase(floating, /^(.*?)\d+\.weight$/);
+  const base = findBase(floating, /^((?:.*\.)?)\d+\.weight$/);
   if (base === undefined) return undefined;
   const layer = /^\d+\.(weight|bias|running_mean|running_var)$/;
   const stack = floating.every((entry) => entry.name.startsWith(base) && layer.test(entry.name.slice(base.length)));
