@@ -15,6 +15,10 @@ export const MAX_STACK = 1_000_000;
 export const MAX_MEMO = 10_000_000;
 /** Maximum nesting depth of containers and calls; real checkpoints stay below 50. */
 export const MAX_NESTING = 1000;
+/** Maximum size of one integer (LONG1, LONG4), so that converting it stays fast. */
+const MAX_INTEGER_BYTES = 1 << 16;
+/** Maximum digits of one protocol 0 integer (INT, LONG, PUT, GET), for the same reason. */
+const MAX_INTEGER_DIGITS = 1 << 16;
 
 export interface UnpickleOptions {
   /** Path of the file, for error messages. */
@@ -433,12 +437,16 @@ class PickleMachine {
     return high >= 0x200000 ? Number.MAX_SAFE_INTEGER : high * 0x100000000 + low;
   }
 
-  /** Little-endian two's complement integer of `length` bytes (LONG1, LONG4). */
+  /** Reads a little-endian two's complement integer of `length` bytes (LONG1, LONG4). */
   private longBytes(length: number): number | bigint {
+    if (length > MAX_INTEGER_BYTES) this.fail(`contains an integer of ${length} bytes, more than the ${MAX_INTEGER_BYTES} this reader accepts`);
     const raw = this.take(length);
-    let value = 0n;
-    for (let i = raw.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(raw[i]);
-    if (raw.length > 0 && raw[raw.length - 1] & 0x80) value -= 1n << BigInt(8 * raw.length);
+    if (raw.length === 0) return 0;
+    // Going through hex keeps the conversion linear in the number of bytes.
+    let hex = '';
+    for (let i = raw.length - 1; i >= 0; i--) hex += raw[i].toString(16).padStart(2, '0');
+    let value = BigInt(`0x${hex}`);
+    if (raw[raw.length - 1] & 0x80) value -= 1n << BigInt(8 * raw.length);
     return integer(value);
   }
 
@@ -465,6 +473,7 @@ class PickleMachine {
 
   private decimal(text: string): bigint {
     const trimmed = text.trim();
+    if (trimmed.length > MAX_INTEGER_DIGITS) this.fail(`contains an integer of ${trimmed.length} digits, more than the ${MAX_INTEGER_DIGITS} this reader accepts`);
     if (!/^[+-]?\d+$/.test(trimmed)) this.fail(`contains the invalid integer text ${JSON.stringify(text.slice(0, 40))}`);
     return BigInt(trimmed);
   }

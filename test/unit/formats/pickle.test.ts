@@ -153,6 +153,7 @@ test('invalid opcodes are rejected clearly', () => {
     [bytes([0x80, 2, 0x74, 0x2e]), /has no MARK to pop to/],
     [bytes([0x80, 2, 0x61, 0x2e]), /pops from an empty stack/],
     [bytes([0x80, 9, 0x4e, 0x2e]), /protocol 9/],
+    [bytes([0x80, 2, 0x8b, 0, 0, 0, 1, 0x2e]), /an integer of 16777216 bytes, more than the 65536 this reader accepts/],
   ];
   for (const [stream, pattern] of cases) {
     assert.throws(() => unpickle(stream, options), (error: unknown) => {
@@ -180,6 +181,9 @@ test('protocol 0 text opcodes', () => {
   assert.ok(isPickleObject(list));
   assert.ok(list.kind === 'list', 'a list node');
   assert.deepEqual(list.items, [1, true, 123456789012345678901234567890n, -0.25, -7]);
+  assert.equal(unpickle(bytes([0x80, 2, 0x8a, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x2e]), options).value, -(2n ** 71n));
+  assert.equal(unpickle(bytes([0x80, 2, 0x8a, 0, 0x2e]), options).value, 0);
+  assert.equal(unpickle(bytes([0x80, 2, 0x8a, 1, 0xff, 0x2e]), options).value, -1);
   assert.equal(value.entries[1][0], 'café');
   assert.equal(value.entries[1][1], list, 'GET returns the memoized list');
 });
