@@ -46,9 +46,10 @@ function fail(location: NpyLocation, message: string, extraOffset = 0): never {
 
 /** Parses the magic, version and header length from the first bytes (up to NPY_PREAMBLE_BYTES) of .npy data. */
 export function parseNpyPreamble(bytes: Uint8Array, location: NpyLocation): NpyPreamble {
-  if (bytes.length < 10 || MAGIC.some((byte, i) => bytes[i] !== byte)) {
+  if (MAGIC.some((byte, i) => bytes[i] !== byte)) {
     fail(location, 'missing the NumPy magic bytes "\\x93NUMPY"; this is not a .npy file or it is corrupt');
   }
+  if (bytes.length < 10) fail(location, `the .npy data ends after ${bytes.length} bytes, inside its header; the file is truncated`, bytes.length);
   const major = bytes[6];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let headerStart: number;

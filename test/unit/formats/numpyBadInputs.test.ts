@@ -62,6 +62,12 @@ test('npy with truncated header', async () => {
   await expectOpenRejected(path, /the \.npy header spans bytes 10\.\.128, outside the file \(30 bytes\)/, { offset: 10 });
 });
 
+test('npy cut inside preamble', async () => {
+  const path = join(directory, 'preamble.npy');
+  writeFileSync(path, Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]));
+  await expectOpenRejected(path, /the \.npy data ends after 8 bytes, inside its header; the file is truncated/, { offset: 8 });
+});
+
 test('npy header is never evaluated', async () => {
   const path = writeNpy('eval.npy', "__import__('os').system('touch pwned')", new Uint8Array(0));
   await expectOpenRejected(path, /the \.npy header is not a valid dict literal \(unexpected character "_" at character 0\)/, { offset: 10 });
