@@ -17,7 +17,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { env } from 'onnxruntime-node';
 import { join } from 'node:path';
 import type { FloatTensor } from '../src/formats/checkpoint';
 import { isFloatingDType } from '../src/formats/dtype';
@@ -31,6 +32,7 @@ import { SimilaritySession } from '../src/compute/similaritySession';
 import type { Precision } from '../src/compute/similarityModel';
 
 const PYTHON = '/usr/bin/python3';
+const ortVersion = env.versions.node ?? 'unknown';
 const REFERENCE = join(__dirname, 'reference', 'weight_matching.py');
 const FIXTURES = join(__dirname, '..', 'test', 'fixtures');
 const PRODUCT_SHAPES: [number, number][] = [[512, 512], [1024, 784], [2048, 2048], [4096, 4096]];
@@ -179,8 +181,11 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<void
     return runChild(pathA, pathB, specFile, precision as Precision);
   }
   const options = parseOptions(args);
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, onnxruntime-node ${ortVersion}`;
+  console.log(`${machine}; load average at start ${loadavg().map((load) => load.toFixed(1)).join(' ')}`);
   if (options.products) await benchProducts(options);
   if (options.endToEnd) benchEndToEnd(options);
+  console.log(`\nload average at end ${loadavg().map((load) => load.toFixed(1)).join(' ')}`);
 }
 
 if (require.main === module) {

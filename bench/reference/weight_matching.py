@@ -6,7 +6,7 @@ Usage:
   /usr/bin/python3 bench/reference/weight_matching.py products --rows N --columns M [--gather] [--precision float32|float64] [--repeats 5]
 
 `generate` writes a random MLP as A, and as B a copy of A with Gaussian noise (standard deviation `noise` times
-the weight's) whose hidden units are permuted at random, plus the chain spec. `match` runs the same algorithm as
+the weight's) whose hidden units are permuted at random, plus the chain spec, and prints their paths as JSON. `match` runs the same algorithm as
 matchWeights in sorted visiting order and prints {"seconds", "loadSeconds", "sweeps", "objectiveBefore",
 "objectiveAfter", "peakRssBytes", "permutations"}. `products` times A @ B.T (with --gather, A @ B[:, q].T) and prints
 {"seconds", "gflops"}. Timings are the median of the repeats, measured with time.perf_counter.
@@ -81,6 +81,7 @@ def generate(args):
     write_safetensors(out / "a.safetensors", a)
     write_safetensors(out / "b.safetensors", b)
     (out / "mlp.permspec.json").write_text(json.dumps({"axes": axes}, indent=1))
+    print(json.dumps({"a": str(out / "a.safetensors"), "b": str(out / "b.safetensors"), "spec": str(out / "mlp.permspec.json")}))
 
 
 def axis_entry(entry):
