@@ -17,9 +17,9 @@ import { replaceWeights } from './interpolation';
  * but would normalize each batch with that batch's own statistics, so the result would depend on the batch size.
  *
  * Each variance is unbiased (divided by count − 1), as PyTorch stores in `running_var`. The result equals
- * PyTorch's reset (`momentum=None`, then a forward pass in train mode) when the whole training set is one batch,
- * except that PyTorch normalizes that batch with the biased variance, a relative difference of 1/(2·count) in
- * the scale of each layer's output. With several batches PyTorch averages per-batch statistics instead.
+ * PyTorch's reset (`momentum=None`, then a forward pass in train mode) when the whole training set is one batch.
+ * The one difference is that PyTorch normalizes that batch with the biased variance, which scales each layer's
+ * output by about 1 + 1/(2·count). With several batches PyTorch averages per-batch statistics instead.
  */
 export async function resetBatchNormStatistics(session: EvaluationSession, weights: WeightValues, train: Dataset, signal: AbortSignal): Promise<WeightValues> {
   let current: WeightValues = weights;

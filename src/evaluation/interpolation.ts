@@ -26,7 +26,7 @@ export function interpolateWeights(inputs: readonly WeightInput[], endpoints: We
   return result;
 }
 
-/** A copy of `weights` with some inputs replaced, each converted to its input's element type. */
+/** Returns a copy of `weights` with some inputs replaced, each converted to its input's element type. */
 export function replaceWeights(inputs: readonly WeightInput[], weights: WeightValues, replacements: ReadonlyMap<string, Float64Array>): Map<string, Float32Array | Float64Array> {
   const result = new Map(weights);
   for (const input of inputs) {

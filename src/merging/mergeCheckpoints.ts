@@ -130,7 +130,7 @@ async function averageTensors(
       continue;
     }
     const values = floatsA?.get(entry.name) ?? (await a.readTensor(entry.name, 'float64'));
-    // Every model's share is applied exactly once, to its own values; the sum is never re-weighted.
+    // Each model's weight multiplies its own values once, and the running sum is never scaled again.
     const sum = new Float64Array(values.length);
     for (let i = 0; i < sum.length; i++) sum[i] = weights[0] * values[i];
     contributions.forEach((contribution, index) => {

@@ -67,7 +67,9 @@ test('ResNet barrier drops with BatchNorm reset', async () => {
     executionProvider: 'cpu',
   });
   const reset = report.barrierResetBn;
-  assert.ok(reset !== undefined && report.alignedResetBn !== undefined && report.naiveResetBn !== undefined);
+  assert.ok(reset !== undefined, 'barrierResetBn is missing');
+  assert.ok(report.alignedResetBn !== undefined, 'alignedResetBn is missing');
+  assert.ok(report.naiveResetBn !== undefined, 'naiveResetBn is missing');
   console.log(`ResNet loss barrier: naive ${report.barrier.naive}, aligned ${report.barrier.aligned}, naive with reset ${reset.naive}, aligned with reset ${reset.aligned}`);
 
   assert.equal(report.batchNormLayers, 5);

@@ -37,11 +37,11 @@ async function referenceScore(modelPath: string, dataPath: string): Promise<{ lo
   return { loss: loss / y.length, accuracy: correct / y.length };
 }
 
-function assertClose(actual: number, expected: number, relative: number, what: string): void {
-  assert.ok(Math.abs(actual - expected) <= relative * Math.abs(expected), `${what}: ${actual} vs ${expected}`);
+function assertClose(actual: number, expected: number, relative: number, label: string): void {
+  assert.ok(Math.abs(actual - expected) <= relative * Math.abs(expected), `${label}: ${actual} vs ${expected}`);
 }
 
-test('MLP aligned barrier is a small fraction of the naive one', async () => {
+test('MLP aligned barrier far below naive', async () => {
   const sessionsBefore = evaluationSessionsCreated();
   const report = await evaluateInterpolation({
     a: model('mlp_s0.onnx'),
@@ -111,6 +111,24 @@ test('wrong spec is flagged by the equivalence check', async () => {
     assert.equal(report.equivalence.specLikelyWrong, true);
     assert.ok(report.equivalence.maxAbsLogitDiff > 1e-4);
     assert.match(report.equivalence.message ?? '', /permutation spec/);
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+});
+
+test('cancelled eval writes no curves', async () => {
+  const { mkdtemp, readdir, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { PassThrough } = await import('node:stream');
+  const { evalCommand } = await import('../../../src/cli/eval');
+  const folder = await mkdtemp(join(tmpdir(), 'eval-cancel-'));
+  try {
+    const controller = new AbortController();
+    const io = { stdout: new PassThrough(), stderr: new PassThrough(), signal: controller.signal, verbose: false };
+    const pending = evalCommand.run([model('mlp_s0.onnx'), model('mlp_s1.onnx')], { data: data('digits_test_flat.npz'), out: join(folder, 'curves.json') }, io);
+    controller.abort(new Error('cancelled by SIGINT'));
+    await assert.rejects(pending, /cancelled by SIGINT/);
+    assert.deepEqual(await readdir(folder), []);
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
