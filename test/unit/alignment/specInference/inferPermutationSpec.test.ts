@@ -120,7 +120,7 @@ describe('spec validation rejects', () => {
     try {
       const spec = parsePermutationSpec({ axes: { 'fc1.weight': ['P', null], 'module.fc1.weight': ['Q', null] } }, 'twice');
       const wrapped = { path: 'wrapped', tensors: a.tensors.map((entry) => ({ ...entry, name: `module.${entry.name}` })) };
-      assert.throws(() => resolveAgainst(spec, wrapped as Checkpoint, wrapped as Checkpoint), /tensor "fc1.weight" axis 0: resolves to the same tensor "module.fc1.weight" as "module.fc1.weight"|tensor "module.fc1.weight" axis 0: resolves to the same tensor "module.fc1.weight" as "fc1.weight"/);
+      assert.throws(() => resolveAgainst(spec, wrapped, wrapped), /tensor "fc1.weight" axis 0: resolves to the same tensor "module.fc1.weight" as "module.fc1.weight"|tensor "module.fc1.weight" axis 0: resolves to the same tensor "module.fc1.weight" as "fc1.weight"/);
     } finally {
       await a.close();
     }
@@ -139,7 +139,7 @@ describe('spec validation rejects', () => {
     try {
       const spec = await loadPermutationSpec(join(FIXTURES, 'specs', 'mlp.permspec.json'));
       const b = { path: 'b', tensors: a.tensors.map((entry) => (entry.name === 'fc2.bias' ? { ...entry, shape: [64] } : entry)) };
-      assert.throws(() => resolveAgainst(spec, a, b as Checkpoint), /tensor "fc2.bias" axis 0: shape \[128\] in .* differs from \[64\] in b/);
+      assert.throws(() => resolveAgainst(spec, a, b), /tensor "fc2.bias" axis 0: shape \[128\] in .* differs from \[64\] in b/);
     } finally {
       await a.close();
     }

@@ -9,7 +9,7 @@ import { isFloatingDType } from '../../../../src/formats/dtype';
 import { openSafetensors } from '../../../../src/formats/safetensors/reader';
 import { applyPermutations, isIdentity } from '../../../../src/alignment/applyPermutation';
 import { axisPermutationName, isGroupedAxis, type PermutationSpec, type ResolvedSpec } from '../../../../src/alignment/permutationSpec';
-import { resolvePermutationSpec } from '../../../../src/alignment/resolveSpec';
+import { resolvePermutationSpec, type CheckpointTensors } from '../../../../src/alignment/resolveSpec';
 import { SeededRandom } from '../../../../src/alignment/seededRandom';
 
 export const FIXTURES = join(__dirname, '..', '..', '..', 'fixtures');
@@ -34,7 +34,7 @@ export function partition(spec: PermutationSpec): string[][] {
   return [...groups.values()].map((members) => members.sort()).sort((x, y) => x[0].localeCompare(y[0]));
 }
 
-export function resolveAgainst(spec: PermutationSpec, a: Checkpoint, b: Checkpoint): ResolvedSpec {
+export function resolveAgainst(spec: PermutationSpec, a: CheckpointTensors, b: CheckpointTensors): ResolvedSpec {
   return resolvePermutationSpec(spec, 'inferred', { path: a.path, tensors: a.tensors }, { path: b.path, tensors: b.tensors });
 }
 
