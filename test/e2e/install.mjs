@@ -38,11 +38,28 @@ export function codeServerPaths() {
   };
 }
 
-/** Environment for npm and code-server: Node 24 first on PATH, node-gyp pointed at its headers. */
+// Variables that `npm run` sets for its script. Inherited by the nested npm, they would describe the outer npm:
+// its user agent names Node 20, which code-server's postinstall rejects, and its prefix is this repository.
+const npmRunVariables = new Set([
+  'npm_config_user_agent', 'npm_config_local_prefix', 'npm_config_global_prefix', 'npm_config_prefix',
+  'npm_config_node_gyp', 'npm_config_npm_version', 'npm_config_nodedir', 'npm_config_allow_scripts',
+  'npm_execpath', 'npm_node_execpath', 'npm_command', 'INIT_CWD', 'NODE',
+]);
+
+function withoutNpmRunVariables(env) {
+  const entries = Object.entries(env).filter(([name]) =>
+    !npmRunVariables.has(name) && !/^npm_(lifecycle|package)_/i.test(name));
+  return Object.fromEntries(entries);
+}
+
+/**
+ * Environment for npm and code-server: Node 24 first on PATH, node-gyp pointed at its headers, and none of the
+ * variables that an outer `npm run` set.
+ */
 export function nodeEnvironment(baseEnv = process.env) {
   const { nodeDir, nodeBinDir } = codeServerPaths();
   return {
-    ...baseEnv,
+    ...withoutNpmRunVariables(baseEnv),
     PATH: `${nodeBinDir}${delimiter}${baseEnv.PATH ?? ''}`,
     npm_config_nodedir: nodeDir,
   };
@@ -104,7 +121,7 @@ export function ensureCodeServer({ force = false } = {}) {
   const xdgDir = join(installDir, 'xdg');
   const npmOptions = {
     cwd: installDir,
-    env: { ...process.env, XDG_CACHE_HOME: join(xdgDir, 'cache'), XDG_CONFIG_HOME: join(xdgDir, 'config'), XDG_DATA_HOME: join(xdgDir, 'data') },
+    env: { ...withoutNpmRunVariables(process.env), XDG_CACHE_HOME: join(xdgDir, 'cache'), XDG_CONFIG_HOME: join(xdgDir, 'config'), XDG_DATA_HOME: join(xdgDir, 'data') },
   };
   runStep(`installing ${nodePackage}`, 'npm', ['install', '--no-audit', '--no-fund', nodePackage], npmOptions);
 
