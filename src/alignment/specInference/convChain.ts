@@ -54,7 +54,7 @@ function groupModules(floating: readonly TensorEntry[]): Module[] | { failure: s
     const members = NORM_PARAMETERS.map((parameter) => byName.get(`${prefix}${dot}${parameter}`)).filter((member) => member !== undefined);
     members.forEach((member) => used.add(member.name));
     const rank = weight?.shape.length ?? 1;
-    const kind = rank === 4 ? 'conv' : rank === 2 ? 'linear' : rank === 1 ? 'norm' : undefined;
+    const kind = moduleKind(rank);
     if (kind === undefined) return { failure: `tensor "${weight?.name}" has shape [${weight?.shape.join(', ')}], neither a convolution, Linear nor normalization weight`, unplaced: [weight?.name ?? entry.name] };
     const strayRank = members.find((member) => member !== weight && member.shape.length !== 1);
     if (strayRank !== undefined) return { failure: `tensor "${strayRank.name}" has shape [${strayRank.shape.join(', ')}], not a per-channel vector`, unplaced: [strayRank.name] };
@@ -64,6 +64,13 @@ function groupModules(floating: readonly TensorEntry[]): Module[] | { failure: s
     modules.push({ prefix, kind, tensors: members, weight });
   }
   return modules;
+}
+
+function moduleKind(rank: number): Module['kind'] | undefined {
+  if (rank === 4) return 'conv';
+  if (rank === 2) return 'linear';
+  if (rank === 1) return 'norm';
+  return undefined;
 }
 
 /** Returns the spec when `modules` in this order form a chain, else undefined. */

@@ -11,7 +11,7 @@ import type { InferredSpec } from './index';
 /**
  * Infers the spec of checkpoint `a` from the graph in `graphPath` (which may be `a` itself). Spec names are `a`'s
  * tensor names. Throws SpecInferenceError for an operator the inference does not understand and for a permuted
- * initializer that matches no tensor of `a`; a file that cannot be read throws CheckpointError.
+ * initializer that matches no tensor of `a`. A file that cannot be read throws CheckpointError.
  */
 export async function inferSpecFromGraph(graphPath: string, a: Checkpoint): Promise<InferredSpec> {
   const model = await loadOnnxModel(graphPath);

@@ -16,7 +16,7 @@ export interface InferredSpec {
   spec: PermutationSpec;
   /** For reports: `auto: …` naming the tier and, for templates, the architecture and level. */
   source: string;
-  /** What the user should know about the spec: permutation sizes, traced names, tensors left unpermuted. */
+  /** Facts for the user about the spec: permutation sizes, traced names, tensors left unpermuted, skipped tiers. */
   notes: string[];
 }
 

@@ -1,6 +1,6 @@
 // Traces ONNX initializers back to state-dict tensors. Exporters keep state-dict names when they do not fold
-// constants; with folding they write transposed copies under names such as `onnx::MatMul_288`, which only their
-// values connect to the state dict.
+// constants. With folding they write transposed copies under names such as `onnx::MatMul_288`, and only their
+// values connect them to the state dict.
 import type { onnx } from 'onnx-proto';
 import type { Checkpoint, TensorEntry } from '../../formats/checkpoint';
 import { elementCount } from '../../formats/checkpoint';
@@ -86,7 +86,7 @@ function equalValues(x: Float32Array, y: Float32Array): boolean {
   return true;
 }
 
-/** Whether `transposed` ([columns, rows]) equals the transpose of the row-major [rows, columns] matrix `stored`. */
+/** Checks whether `transposed` ([columns, rows]) equals the transpose of the row-major [rows, columns] matrix `stored`. */
 function equalTransposed(stored: Float32Array, rows: number, columns: number, transposed: Float32Array): boolean {
   for (let row = 0; row < rows; row++) {
     for (let column = 0; column < columns; column++) {

@@ -10,7 +10,7 @@ import { ChannelSpaces } from './channelSpaces';
 import { SpecInferenceError } from './inferenceError';
 import { constantNodeValue, dimensions, integerValues, intAttribute, intsAttribute } from './onnxValues';
 
-/** Where an initializer's values live in the state dict: the tensor name and whether the initializer is its transpose. */
+/** The state-dict tensor an initializer copies, and whether the initializer is its transpose. */
 export interface InitializerSource {
   readonly tensor: string;
   readonly transposed: boolean;
@@ -27,11 +27,11 @@ interface Activation {
   /** Index of the channel axis; undefined for graph inputs, whose layout the first consumer decides. */
   readonly axis?: number;
   readonly rank?: number;
-  /** Set after a Flatten of a rank > 2 tensor: the axis holds the channels times the flattened spatial positions. */
+  /** Set after a Flatten of a rank > 2 tensor: the axis contains the channels times the flattened spatial positions. */
   readonly flattened?: boolean;
 }
 
-/** A constant or an initializer as a node sees it: `transposed` after a Transpose node on a 2-D initializer. */
+/** A constant or an initializer as a node reads it: `transposed` after a Transpose node on a 2-D initializer. */
 interface Constant {
   readonly kind: 'constant';
   readonly shape: readonly number[];
@@ -328,7 +328,7 @@ class GraphWalker {
     return space;
   }
 
-  /** Attaches the input axis of a weight to the input's space; after a Flatten the axis holds channels × positions. */
+  /** Attaches the input axis of a weight to the input's space; after a Flatten the axis contains channels × positions. */
   private attachInput(node: onnx.INodeProto, input: Activation, weight: Constant, axis: number): void {
     if (!input.flattened) {
       this.attachConstant(input.space, weight, axis);

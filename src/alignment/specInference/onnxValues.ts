@@ -45,7 +45,7 @@ export function integerValues(tensor: onnx.ITensorProto): number[] | undefined {
   return undefined;
 }
 
-/** The tensor a Constant node produces (its `value` attribute), or a scalar shape for `value_float`/`value_int`. */
+/** Returns the tensor a Constant node produces (its `value` attribute), or a scalar shape for `value_float`/`value_int`. */
 export function constantNodeValue(node: onnx.INodeProto): { shape: number[]; tensor?: onnx.ITensorProto } {
   const value = attribute(node, 'value')?.t;
   if (value != null) return { shape: dimensions(value), tensor: value };

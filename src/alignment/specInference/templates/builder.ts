@@ -76,7 +76,7 @@ export function blockIndices(tensors: readonly TensorEntry[], base: string, rest
   return [...indices].sort((x, y) => x - y);
 }
 
-/** The prefix before `suffix` of the first tensor whose name matches `<prefix><digits>.<suffix>`, e.g. `transformer.h.`. */
+/** Returns the first capture group of `pattern` on the first tensor name it matches, such as the `transformer.` of GPT-2. */
 export function findBase(tensors: readonly TensorEntry[], pattern: RegExp): string | undefined {
   for (const entry of tensors) {
     const match = pattern.exec(entry.name);

@@ -47,8 +47,8 @@ export function inferTransformerEncoder(a: Checkpoint, level: TransformerLevel, 
 /**
  * Gives the residual permutation to every tensor outside the stack that has exactly one axis of the model width,
  * on that axis: embeddings and their biases, positional tables, a final norm, the head's input axis.
- * NOTE: this is a shape rule, not a trace of the model's code; a tensor of the model width that does not touch the
- * residual stream would be permuted wrongly. An ONNX export (`--graph`) or a spec file avoids the guess.
+ * NOTE: this is a shape rule, not a trace of the model's code. A tensor of the model width that does not touch the
+ * residual stream would be permuted wrongly, so an ONNX export (`--graph`) or a spec file is safer.
  */
 function placeOuterTensors(builder: SpecBuilder, width: number): string[] {
   const placed: string[] = [];

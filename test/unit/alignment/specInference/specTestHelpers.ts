@@ -16,7 +16,7 @@ export const FIXTURES = join(__dirname, '..', '..', '..', 'fixtures');
 export const MODELS = join(FIXTURES, 'models');
 
 /**
- * The spec as a partition: one sorted list of `tensor axis outer×inner` per permutation, the lists sorted.
+ * Returns the spec as a partition: one sorted list of `tensor axis outer×inner` per permutation, the lists sorted.
  * Two specs with equal partitions differ only in permutation names. Null axes do not appear.
  */
 export function partition(spec: PermutationSpec): string[][] {
@@ -76,7 +76,7 @@ const DATA: Record<string, { file: string; shape: (batch: number) => number[] }>
   transformer: { file: 'digits_test_tokens.safetensors', shape: (batch) => [batch, 8, 8] },
 };
 
-/** The first `batch` test samples in the layout the architecture's ONNX model takes. */
+/** Reads the first `batch` test samples in the layout the architecture's ONNX model takes. */
 export async function testInputs(architecture: string, batch = 64): Promise<ort.Tensor> {
   const layout = DATA[architecture];
   const checkpoint = await openSafetensors(join(FIXTURES, 'data', layout.file));
