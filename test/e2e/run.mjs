@@ -20,8 +20,8 @@ const countsFile = join(outputDir, 'e2e-counts.json');
 // Bundles that the extension loads at run time. The CLI is not among them, and the full build is a step of its
 // own in scripts/test.mjs. NOTE: add 'worker' and 'webview' here once the extension starts loading them.
 const buildTargets = ['extension'];
-// Bounds the whole run, so that a wedged browser or server ends as a failure instead of a hang.
-const runTimeoutMs = 20 * 60_000;
+// Bounds the run after the install, so that a wedged browser or server ends as a failure instead of a hang.
+const runTimeoutMs = 15 * 60_000;
 
 const results = [];
 // Errors from the workbench pages' consoles, saved with the logs when a test fails.
@@ -161,7 +161,9 @@ async function main() {
 
   let context;
   try {
+    // The install blocks the event loop, so the watchdog starts after it; a cold install takes minutes.
     const paths = ensureCodeServer();
+    startWatchdog();
     buildStep(`building ${buildTargets.join(', ')}`, 'node', ['scripts/build.mjs', ...buildTargets]);
     log('[e2e] bundling the extension host tests');
     const testsIndex = await bundleExtensionTests(repositoryRoot);
@@ -195,6 +197,18 @@ async function main() {
   }
 }
 
+/** Starts the timer that ends a run that exceeds `runTimeoutMs`; it does not keep the process alive. */
+function startWatchdog() {
+  const watchdog = setTimeout(() => {
+    log(`[e2e] the run exceeded ${runTimeoutMs / 60_000} min`);
+    record('e2e run', 'failed', `timed out after ${runTimeoutMs / 60_000} min`);
+    saveServerLogs();
+    writeCounts();
+    cleanUp().finally(() => process.exit(1));
+  }, runTimeoutMs);
+  watchdog.unref();
+}
+
 function interrupt(signal) {
   log(`[e2e] ${signal} received; stopping code-server and Chromium`);
   record('e2e run', 'failed', `interrupted by ${signal}`);
@@ -207,14 +221,4 @@ process.once('SIGTERM', () => interrupt('SIGTERM'));
 // Last resort when the process exits by another path: no await is possible here, so the group gets SIGKILL.
 process.on('exit', () => killProcessGroupNow(resources.server));
 
-const watchdog = setTimeout(() => {
-  log(`[e2e] the run exceeded ${runTimeoutMs / 60_000} min`);
-  record('e2e run', 'failed', `timed out after ${runTimeoutMs / 60_000} min`);
-  saveServerLogs();
-  writeCounts();
-  cleanUp().finally(() => process.exit(1));
-}, runTimeoutMs);
-watchdog.unref();
-
 await main();
-clearTimeout(watchdog);
