@@ -14,8 +14,9 @@ const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const installDir = join(repositoryRoot, '.cache', `code-server-${codeServerVersion}`);
 const stampFile = join(installDir, 'installed.json');
 
-// Native modules that code-server's own server and VS Code's server load at start; `require` of each must
-// succeed under Node 24, which proves that the postinstall built them against Node 24's headers.
+// Native modules of VS Code's server (the file watcher, logging, terminals, Kerberos proxy authentication, state
+// storage). The postinstall builds them, or picks their prebuilt binaries, for Node 24. A `require` of each under
+// Node 24 proves that it loads, which a skipped postinstall or a wrong Node ABI would break.
 const nativeModules = [
   'lib/vscode/node_modules/@vscode/spdlog',
   'lib/vscode/node_modules/node-pty',

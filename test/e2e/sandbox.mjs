@@ -1,4 +1,4 @@
-// A temporary folder that holds everything one e2e run writes: code-server's user data, extensions and config,
+// A temporary folder that contains everything one e2e run writes: code-server's user data, extensions and config,
 // a private HOME and XDG folders, the browser profile, and a small workspace to open.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
