@@ -22,6 +22,16 @@ const OPTIMIZER_KEY = /optim/i;
 /** Bounds on the metadata JSON, so a checkpoint with huge side tables stays readable. */
 const MAX_JSON_DEPTH = 16;
 const MAX_JSON_ITEMS = 1000;
+/**
+ * Values converted for the whole metadata. Shared containers are converted once per reference, so without a
+ * total a small pickle of nested shared lists could expand into billions of values.
+ */
+const MAX_JSON_VALUES = 200_000;
+
+/** Values left to convert for one checkpoint's metadata. */
+interface JsonBudget {
+  remaining: number;
+}
 
 /** Name given to the tensor of a file that contains one bare tensor. */
 export const BARE_TENSOR_NAME = 'tensor';
@@ -29,13 +39,14 @@ export const BARE_TENSOR_NAME = 'tensor';
 export function layoutCheckpoint(root: PlainValue): CheckpointLayout {
   const tensors: NamedTensorRef[] = [];
   const metadata: Record<string, unknown> = {};
+  const budget: JsonBudget = { remaining: MAX_JSON_VALUES };
   if (isTensorRef(root)) {
     tensors.push({ name: BARE_TENSOR_NAME, tensor: root });
     return { tensors, metadata };
   }
   if (!isPlainDict(root)) {
-    if (isPlainList(root)) collectTensors(root, '', tensors, metadata);
-    else metadata.root = toJson(root);
+    if (isPlainList(root)) collectTensors(root, '', tensors, metadata, budget);
+    else metadata.root = toJson(root, budget);
     return { tensors, metadata };
   }
 
@@ -46,15 +57,15 @@ export function layoutCheckpoint(root: PlainValue): CheckpointLayout {
   if (stateKey !== undefined) {
     metadata.stateDictKey = stateKey;
     const extras: Record<string, unknown> = {};
-    collectTensors(lookup(root, stateKey) as PlainValue, '', tensors, extras);
+    collectTensors(lookup(root, stateKey) as PlainValue, '', tensors, extras, budget);
     if (Object.keys(extras).length > 0) metadata[stateKey] = extras;
   }
   for (const [key, value] of root.entries) {
-    const name = keyText(key);
+    const name = keyText(key, budget);
     if (name === stateKey) continue;
-    if (OPTIMIZER_KEY.test(name)) metadata[name] = summarizeOptimizer(value);
-    else if (stateKey !== undefined) metadata[name] = toJson(value);
-    else collectTensors(value, name, tensors, metadata);
+    if (OPTIMIZER_KEY.test(name)) metadata[name] = summarizeOptimizer(value, budget);
+    else if (stateKey !== undefined) metadata[name] = toJson(value, budget);
+    else collectTensors(value, name, tensors, metadata, budget);
   }
   return { tensors, metadata };
 }
@@ -63,12 +74,18 @@ function lookup(dict: PlainDict, key: string): PlainValue | undefined {
   return dict.entries.find(([entryKey]) => entryKey === key)?.[1];
 }
 
-function keyText(key: PlainValue): string {
-  return typeof key === 'string' ? key : String(toJson(key));
+function keyText(key: PlainValue, budget: JsonBudget): string {
+  return typeof key === 'string' ? key : String(toJson(key, budget));
 }
 
 /** Lists tensors under dotted names (dict keys, list indices); other leaves go to `leaves` as JSON. */
-function collectTensors(root: PlainValue, rootName: string, tensors: NamedTensorRef[], leaves: Record<string, unknown>): void {
+function collectTensors(
+  root: PlainValue,
+  rootName: string,
+  tensors: NamedTensorRef[],
+  leaves: Record<string, unknown>,
+  budget: JsonBudget,
+): void {
   const pending: Array<[string, PlainValue, number]> = [[rootName, root, 0]];
   const seen = new Set<object>();
   while (pending.length > 0) {
@@ -78,10 +95,10 @@ function collectTensors(root: PlainValue, rootName: string, tensors: NamedTensor
       continue;
     }
     const children = isPlainDict(value)
-      ? value.entries.map(([key, child]) => [keyText(key), child] as const)
+      ? value.entries.map(([key, child]) => [keyText(key, budget), child] as const)
       : isPlainList(value) && containsTensor(value) ? value.items.map((child, index) => [String(index), child] as const) : undefined;
     if (children === undefined || seen.has(value as object) || depth > MAX_JSON_DEPTH) {
-      if (name !== '') leaves[name] = toJson(value);
+      if (name !== '') leaves[name] = toJson(value, budget);
       continue;
     }
     seen.add(value as object);
@@ -108,7 +125,7 @@ function containsTensor(root: PlainValue): boolean {
 }
 
 /** Optimizer state as counts: its tensors are per-parameter buffers, not model weights. */
-function summarizeOptimizer(root: PlainValue): Record<string, unknown> {
+function summarizeOptimizer(root: PlainValue, budget: JsonBudget): Record<string, unknown> {
   let tensorCount = 0;
   let tensorBytes = 0;
   const paramGroups: unknown[] = [];
@@ -125,7 +142,7 @@ function summarizeOptimizer(root: PlainValue): Record<string, unknown> {
     seen.add(value);
     if (isPlainDict(value)) {
       for (const [key, child] of value.entries) {
-        if (key === 'param_groups' && depth <= 2) paramGroups.push(toJson(child));
+        if (key === 'param_groups' && depth <= 2) paramGroups.push(toJson(child, budget));
         else pending.push([child, depth + 1]);
       }
     } else if (isPlainList(value)) {
@@ -145,8 +162,10 @@ function tensorByteCount(tensor: TensorRef): number {
   }
 }
 
-/** Converts a value to JSON-compatible data, with bounded depth and container sizes. */
-export function toJson(value: PlainValue, depth = 0): unknown {
+/** Converts a value to JSON-compatible data, with bounded depth, container sizes and total values. */
+function toJson(value: PlainValue, budget: JsonBudget, depth = 0): unknown {
+  if (budget.remaining <= 0) return '<omitted: the metadata is too large>';
+  budget.remaining--;
   if (value === null || typeof value === 'boolean' || typeof value === 'string') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
@@ -156,11 +175,11 @@ export function toJson(value: PlainValue, depth = 0): unknown {
   if (depth >= MAX_JSON_DEPTH) return '<nested too deeply>';
   if (value.kind === 'dict') {
     const object: Record<string, unknown> = {};
-    for (const [key, child] of value.entries.slice(0, MAX_JSON_ITEMS)) object[keyText(key)] = toJson(child, depth + 1);
+    for (const [key, child] of value.entries.slice(0, MAX_JSON_ITEMS)) object[keyText(key, budget)] = toJson(child, budget, depth + 1);
     if (value.entries.length > MAX_JSON_ITEMS) object['…'] = `${value.entries.length - MAX_JSON_ITEMS} more entries`;
     return object;
   }
-  const items = value.items.slice(0, MAX_JSON_ITEMS).map((child) => toJson(child, depth + 1));
+  const items = value.items.slice(0, MAX_JSON_ITEMS).map((child) => toJson(child, budget, depth + 1));
   if (value.items.length > MAX_JSON_ITEMS) items.push(`… ${value.items.length - MAX_JSON_ITEMS} more items`);
   return items;
 }

@@ -221,6 +221,28 @@ test('corrupt zip64 locator offset', async () => {
   await expectError(path, /is not a valid zip archive \(the zip directory points at bytes \d+\.\.\d+, outside the file/);
 });
 
+test('shared lists expanding exponentially', async () => {
+  // Level 0 is a list of 1000 None; level k is a list of 1000 references to level k - 1 (memo entry k - 1).
+  const levels = 6;
+  const body: number[] = [0x80, 2, 0x7d, ...binunicode('x')];
+  for (let level = 0; level < levels; level++) {
+    body.push(0x5d, 0x28);
+    for (let i = 0; i < 1000; i++) body.push(...(level === 0 ? [0x4e] : [0x68, level - 1]));
+    body.push(0x65, 0x71, level);
+    // POP every level but the last, which becomes the value of 'x'.
+    if (level < levels - 1) body.push(0x30);
+  }
+  body.push(0x73, 0x2e);
+  const path = await writeZip('expanding.pt', [{ name: 'archive/data.pkl', data: Uint8Array.from(body) }]);
+  const checkpoint = await openPytorch(path);
+  try {
+    assert.deepEqual(checkpoint.tensors, []);
+    assert.match(JSON.stringify(checkpoint.metadata), /<omitted: the metadata is too large>/);
+  } finally {
+    await checkpoint.close();
+  }
+});
+
 test('text file renamed .pt', async () => {
   const path = join(folder, 'notes.pt');
   writeFileSync(path, 'this is not a checkpoint\n');
