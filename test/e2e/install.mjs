@@ -15,8 +15,8 @@ const installDir = join(repositoryRoot, '.cache', `code-server-${codeServerVersi
 const stampFile = join(installDir, 'installed.json');
 
 // Native modules of VS Code's server (the file watcher, logging, terminals, Kerberos proxy authentication, state
-// storage). The postinstall builds them, or picks their prebuilt binaries, for Node 24. A `require` of each under
-// Node 24 proves that it loads, which a skipped postinstall or a wrong Node ABI would break.
+// storage). The postinstall installs them and builds the binaries that most of them load from build/Release, so
+// a `require` of each under Node 24 fails when the postinstall or a native build was skipped.
 const nativeModules = [
   'lib/vscode/node_modules/@vscode/spdlog',
   'lib/vscode/node_modules/node-pty',
