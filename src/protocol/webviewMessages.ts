@@ -1,10 +1,10 @@
 // Messages between the extension host and the webviews (the checkpoint inspector and the alignment panel).
-// Each direction is a discriminated union on `type`. Matrices and histograms cross as typed arrays, which
-// VS Code's `postMessage` transfers by structured clone, so no number list is ever serialized as JSON.
+// Each direction is a discriminated union on `type`. Matrices and histograms are typed arrays, never JSON
+// number lists, so the host must post them with `webview.postMessage` as they are.
 import type { PickleReport, TensorEntry } from '../formats/checkpoint';
 import type { JobProgress } from './workerMessages';
 
-/** Which view a webview shows; the host writes it into `<body data-view="…">`. */
+/** Name of the view a webview shows, which the host writes into `<body data-view="…">`. */
 export type WebviewView = 'inspector' | 'alignment';
 
 // #region Inspector
@@ -89,8 +89,9 @@ export interface AlignmentReportData {
 /**
  * Similarity of A's units (rows) with B's units (columns) for one permutation, row-major.
  * `before` has B in its original order; `after` has column j = B's unit `perm[j]`.
- * A host may send the matrices already downsampled by block maximum (`size` < `n`, block side `n / size`
- * rounded up) to keep the message small; the panel downsamples further to its canvas size.
+ * The panel reduces matrices wider than its canvas by block maximum. For large n the host should reduce them
+ * first with `downsampleBlockMax` (webview/logic/blockMax.ts), e.g. to `size` = 1024, because n = 16 384
+ * means 1 GiB per float32 matrix. Output cell r then covers the units u with ⌊u·size/n⌋ = r.
  */
 export interface PermutationHeatmap {
   readonly permutation: string;
@@ -146,7 +147,7 @@ export interface JobProgressMessage {
   readonly progress?: JobProgress;
 }
 
-/** Sent by the host when curves cannot be computed yet: says which evaluation inputs are missing. */
+/** Sent by the host when curves cannot be computed yet, with the evaluation inputs that are missing. */
 export interface NeedsEvaluationInputsMessage {
   readonly type: 'needsEvaluationInputs';
   /** An ONNX model of the architecture is missing. */

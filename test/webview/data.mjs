@@ -8,7 +8,7 @@ function tensor(name, dtype, shape, offset) {
   return { name, dtype, shape, offset, length };
 }
 
-/** A small model: 12 transformer-like layers (names split on `.`), an embedding and a Flax-style `/` path. */
+/** Builds a small model: 12 transformer-like layers (names split on `.`), an embedding and a Flax-style `/` path. */
 export function smallModelTensors() {
   const names = [['embed.weight', 'F32', [1000, 64]]];
   for (let layer = 0; layer < 12; layer++) {
@@ -84,9 +84,9 @@ export function postStatisticsInPage(name) {
 }
 
 /**
- * Runs in the page: posts an `alignmentReport` whose permutation of `n` units maps aligned unit j to B unit
- * perm[j]; `before` has A unit i most similar to B unit perm[i], so `after` (columns reordered by perm) is a
- * noisy identity. Returns perm.
+ * Runs in the page: posts an `alignmentReport` with a random permutation perm of `n` units (aligned unit j is
+ * B unit perm[j]). In `before`, A unit i is most similar to B unit perm[i]. So `after`, whose columns are
+ * reordered by perm, is a noisy identity. Returns perm.
  */
 export function postAlignmentReportInPage(n) {
   let seed = 12345;

@@ -178,6 +178,8 @@ export const inspectorCases = [
     await tab.click('#copy-name');
     const copy = (await posted(tab)).find((message) => message.type === 'copyTensorName');
     assert.deepEqual(copy, { type: 'copyTensorName', name: 'embed.weight' });
+    await tab.setViewportSize({ width: 1280, height: 860 });
+    await settle(tab);
     await ctx.screenshot(tab, 'inspector-statistics');
     ctx.close(tab);
   }],

@@ -159,8 +159,8 @@ export class InspectorView {
     this.table.setRows(rows);
 
     const total = this.data.tensors.length;
-    const shown = this.state.filter ? countTensors(rows) : total;
-    this.countLabel.textContent = this.state.filter ? `${formatCount(shown)} of ${formatCount(total)} tensors` : `${formatCount(total)} tensors`;
+    const matching = this.state.filter ? countTensors(rows) : total;
+    this.countLabel.textContent = this.state.filter ? `${formatCount(matching)} of ${formatCount(total)} tensors` : `${formatCount(total)} tensors`;
   }
 
   private onFilterInput(value: string): void {

@@ -38,5 +38,7 @@ export function createPickleView(report: PickleReport | undefined): HTMLElement 
 }
 
 function severity(verdict: string): number {
-  return verdict === 'dangerous' ? 2 : verdict === 'unknown' ? 1 : 0;
+  if (verdict === 'dangerous') return 2;
+  if (verdict === 'unknown') return 1;
+  return 0;
 }

@@ -77,9 +77,13 @@ export class TensorTable {
 
   setSort(column: SortColumn, descending: boolean): void {
     for (const [id, button] of this.headerButtons) {
-      const active = id === column;
-      button.setAttribute('aria-sort', active ? (descending ? 'descending' : 'ascending') : 'none');
-      button.dataset.sortMark = active ? (descending ? '▼' : '▲') : '';
+      if (id !== column) {
+        button.setAttribute('aria-sort', 'none');
+        button.dataset.sortMark = '';
+        continue;
+      }
+      button.setAttribute('aria-sort', descending ? 'descending' : 'ascending');
+      button.dataset.sortMark = descending ? '▼' : '▲';
     }
   }
 
@@ -221,7 +225,9 @@ function fillRow(rowElement: HTMLElement, row: TableRow, index: number, selected
   else rowElement.removeAttribute('aria-expanded');
 
   nameCell.style.paddingLeft = `${4 + row.depth * indentPerLevel}px`;
-  (nameCell.firstChild as HTMLElement).textContent = isGroup ? (row.expanded ? '▾' : '▸') : '';
+  let twisty = '';
+  if (isGroup) twisty = row.expanded ? '▾' : '▸';
+  (nameCell.firstChild as HTMLElement).textContent = twisty;
   (nameCell.lastChild as HTMLElement).textContent = node.label;
   nameCell.title = isGroup ? `${node.path} (${formatPlural(node.tensorCount, 'tensor')})` : node.entry.name;
 

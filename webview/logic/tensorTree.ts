@@ -140,26 +140,26 @@ export function flattenTree(root: GroupNode, options: FlattenOptions): TableRow[
 
   // Returns whether any row was added for the group's children.
   const visit = (group: GroupNode, depth: number): boolean => {
-    let shown = false;
+    let added = false;
     for (const child of [...group.children].sort(compare)) {
       if (child.kind === 'tensor') {
         if (needle && !child.entry.name.toLowerCase().includes(needle)) continue;
         rows.push({ node: child, depth, expanded: false });
-        shown = true;
+        added = true;
       } else if (needle) {
         // While filtering, groups are open and a group without a matching descendant is dropped again.
         const index = rows.length;
         rows.push({ node: child, depth, expanded: true });
-        if (visit(child, depth + 1)) shown = true;
+        if (visit(child, depth + 1)) added = true;
         else rows.length = index;
       } else {
         const expanded = !options.collapsed.has(child.path);
         rows.push({ node: child, depth, expanded });
-        shown = true;
+        added = true;
         if (expanded) visit(child, depth + 1);
       }
     }
-    return shown;
+    return added;
   };
 
   visit(root, 0);
@@ -206,7 +206,8 @@ function nodeComparator(column: SortColumn, descending: boolean): (a: TreeNode, 
 }
 
 function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
 }
 
 /** Orders shapes by rank, then dimension by dimension. */

@@ -1,4 +1,4 @@
-// Which rows of a fixed-height row list to render for a scroll position.
+// Range of rows of a fixed-height row list to render for a scroll position.
 
 export interface VirtualWindow {
   /** First row to render. */

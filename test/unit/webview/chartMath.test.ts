@@ -19,12 +19,12 @@ test('units of a downsampled cell', () => {
   assert.deepEqual(unitsOfCell(5, 64, 64), [5, 5]);
   // Every unit belongs to exactly one cell.
   const n = 1000;
-  const shown = 240;
+  const cellCount = 240;
   let next = 0;
-  for (let cell = 0; cell < shown; cell++) {
-    const [first, last] = unitsOfCell(cell, shown, n);
+  for (let cell = 0; cell < cellCount; cell++) {
+    const [first, last] = unitsOfCell(cell, cellCount, n);
     assert.equal(first, next);
-    for (let unit = first; unit <= last; unit++) assert.equal(Math.floor((unit * shown) / n), cell);
+    for (let unit = first; unit <= last; unit++) assert.equal(Math.floor((unit * cellCount) / n), cell);
     next = last + 1;
   }
   assert.equal(next, n);
@@ -36,7 +36,8 @@ test('nice ticks cover range', () => {
   assert.deepEqual(niceTicks(147, 201, 5), [160, 180, 200]);
   assert.deepEqual(niceTicks(0.08, 0.99, 5), [0.2, 0.4, 0.6, 0.8]);
   const ticks = niceTicks(-0.1, 1, 5);
-  assert.ok(ticks[0] >= -0.1 && ticks[ticks.length - 1] <= 1);
+  assert.ok(ticks[0] >= -0.1, `first tick ${ticks[0]}`);
+  assert.ok(ticks[ticks.length - 1] <= 1, `last tick ${ticks[ticks.length - 1]}`);
   assert.deepEqual(niceTicks(2, 2, 5), [2]);
 });
 

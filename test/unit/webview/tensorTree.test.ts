@@ -48,7 +48,8 @@ test('tree groups by dot and slash', () => {
 test('group totals include descendants', () => {
   const root = buildTensorTree(tensors);
   const layers = root.children.find((node) => node.kind === 'group' && node.label === 'layers');
-  assert.ok(layers && layers.kind === 'group');
+  assert.ok(layers, 'group layers exists');
+  assert.ok(layers.kind === 'group');
   assert.equal(layers.tensorCount, 4);
   assert.equal(layers.parameters, 64 + 16 + 4 + 256);
   assert.equal(layers.bytes, 64 * 4 + 16 * 4 + 4 * 4 + 256 * 2);
@@ -58,7 +59,8 @@ test('group totals include descendants', () => {
 test('merged group keeps full path', () => {
   const root = buildTensorTree(tensors);
   const dense = root.children.find((node) => node.kind === 'group' && node.label === 'params/dense');
-  assert.ok(dense && dense.kind === 'group');
+  assert.ok(dense, 'group params/dense exists');
+  assert.ok(dense.kind === 'group');
   assert.equal(dense.path, 'params/dense');
 });
 
