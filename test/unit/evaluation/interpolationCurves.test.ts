@@ -2,8 +2,12 @@
 // and one inference session for all points.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import * as ort from 'onnxruntime-node';
+import { evalCommand } from '../../../src/cli/eval';
 import { openCheckpoint } from '../../../src/formats/open';
 import { evaluateInterpolation } from '../../../src/evaluation/evaluateInterpolation';
 import { evaluationSessionsCreated } from '../../../src/evaluation/evaluationSession';
@@ -101,8 +105,6 @@ test('barriers follow their definitions', () => {
 
 test('wrong spec is flagged by the equivalence check', async () => {
   // The MLP's spec applied to fc1 rows only: π(B) then pairs permuted hidden units with unpermuted fc2 columns.
-  const { writeFile, mkdtemp, rm } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
   const folder = await mkdtemp(join(tmpdir(), 'eval-spec-'));
   try {
     const spec = join(folder, 'broken.permspec.json');
@@ -117,10 +119,6 @@ test('wrong spec is flagged by the equivalence check', async () => {
 });
 
 test('cancelled eval writes no curves', async () => {
-  const { mkdtemp, readdir, rm } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  const { PassThrough } = await import('node:stream');
-  const { evalCommand } = await import('../../../src/cli/eval');
   const folder = await mkdtemp(join(tmpdir(), 'eval-cancel-'));
   try {
     const controller = new AbortController();
