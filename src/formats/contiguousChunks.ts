@@ -1,10 +1,21 @@
 // Float32 chunks of a tensor whose stored bytes are one contiguous span of a file, read piece by piece so that
 // statistics and diffs of multi-GB tensors run in bounded memory.
+import { constants } from 'node:buffer';
 import { CheckpointError, elementCount, type TensorEntry } from './checkpoint';
 import { decodeToFloat, dtypeSize, swapByteOrder } from './dtype';
 import type { RandomAccessFile } from './fileRange';
 
 export type ByteOrder = 'little' | 'big';
+
+/**
+ * Throws a CheckpointError when the stored bytes of `entry` are too many to read in one piece: a typed array
+ * holds at most `buffer.constants.MAX_LENGTH` bytes (4 GiB in Node 20).
+ */
+export function checkWholeReadSize(path: string, entry: TensorEntry): void {
+  if (entry.length > constants.MAX_LENGTH) {
+    throw new CheckpointError(path, `tensor "${entry.name}" is ${entry.length} bytes, more than the ${constants.MAX_LENGTH} bytes one read can hold; read it with readTensorChunks instead`, { tensor: entry.name, offset: entry.offset });
+  }
+}
 
 /** Number of float32 elements per chunk for a chunk budget of `maxChunkBytes` output bytes; at least one. */
 export function elementsPerChunk(maxChunkBytes: number): number {

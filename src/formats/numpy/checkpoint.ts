@@ -4,7 +4,7 @@ import {
   CheckpointError, elementCount,
   type Checkpoint, type CheckpointFormat, type StoredTensor, type TensorEntry,
 } from '../checkpoint';
-import { elementsPerChunk, readContiguousFloat32Chunks, storedBytesToFloat32 } from '../contiguousChunks';
+import { checkWholeReadSize, elementsPerChunk, readContiguousFloat32Chunks, storedBytesToFloat32 } from '../contiguousChunks';
 import { decodeStored, decodeToFloat, dtypeSize, swapByteOrder } from '../dtype';
 import type { RandomAccessFile } from '../fileRange';
 import { fortranToC } from './fortranOrder';
@@ -41,6 +41,7 @@ export class NumpyCheckpoint implements Checkpoint {
   async readTensor(name: string, as: 'stored' | 'float32' | 'float64' = 'stored'): Promise<StoredTensor | Float32Array | Float64Array> {
     const array = this.locate(name);
     const { header } = array;
+    checkWholeReadSize(this.path, { ...array.entry, length: header.dataLength });
     const bytes = await this.readDataBytes(array);
     const size = dtypeSize(header.dtype) as number;
     if (header.byteOrder === 'big') swapByteOrder(bytes, size);

@@ -3,7 +3,7 @@ import {
   CheckpointError, elementCount,
   type Checkpoint, type CheckpointFormat, type StoredTensor, type TensorEntry,
 } from '../checkpoint';
-import { readContiguousFloat32Chunks, storedBytesToFloat32 } from '../contiguousChunks';
+import { checkWholeReadSize, readContiguousFloat32Chunks, storedBytesToFloat32 } from '../contiguousChunks';
 import { decodeStored, decodeToFloat } from '../dtype';
 import type { RandomAccessFile } from '../fileRange';
 
@@ -33,6 +33,7 @@ export class SafetensorsCheckpoint implements Checkpoint {
   readTensor(name: string, as?: 'stored'): Promise<StoredTensor>;
   async readTensor(name: string, as: 'stored' | 'float32' | 'float64' = 'stored'): Promise<StoredTensor | Float32Array | Float64Array> {
     const { entry, file } = this.locate(name);
+    checkWholeReadSize(this.path, entry);
     const bytes = await file.read(entry.offset, entry.length, `tensor "${name}"`);
     const count = elementCount(entry.shape);
     if (as === 'float32') return storedBytesToFloat32(bytes, entry.dtype, count, 'little');

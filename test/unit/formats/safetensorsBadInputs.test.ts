@@ -2,7 +2,7 @@
 // or byte offset.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointError } from '../../../src/formats/checkpoint';
@@ -136,6 +136,24 @@ test('truncated file names tensor', async () => {
   await writeSafetensors(path, [{ name: 'w', dtype: 'F32', shape: [100], data: new Float32Array(100) }], { inputs: [] });
   truncateSync(path, 200);
   await expectRejected(path, /tensor "w": data_offsets \[0, 400\] end past the \d+-byte data buffer; the file is truncated/, { tensor: 'w' });
+});
+
+test('tensor too large for one read', async () => {
+  // A sparse file: the 4.3 GB of data is a hole, so the test takes no real disk space.
+  const elements = 1_075_000_000;
+  const path = safetensorsFile({ huge: f32(0, elements * 4, [elements]) }, 0);
+  truncateSync(path, statSync(path).size + elements * 4);
+  const checkpoint = await openSafetensors(path);
+  try {
+    await assert.rejects(checkpoint.readTensor('huge', 'float32'), (error: unknown) => {
+      assert.ok(error instanceof CheckpointError);
+      assert.match(error.message, /tensor "huge" is 4300000000 bytes, more than the \d+ bytes one read can hold; read it with readTensorChunks instead/);
+      assert.equal(error.detail.tensor, 'huge');
+      return true;
+    });
+  } finally {
+    await checkpoint.close();
+  }
 });
 
 test('sharded index names missing tensor', async () => {
