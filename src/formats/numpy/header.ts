@@ -13,7 +13,7 @@ export const NPY_PREAMBLE_BYTES = 12;
 /** Largest header accepted, in bytes. NumPy writes about 128; only structured dtypes, which are unsupported, need more. */
 export const MAX_NPY_HEADER_BYTES = 1024 * 1024;
 
-/** Where an array's header text lies. */
+/** Position of an array's header text. */
 export interface NpyPreamble {
   readonly major: number;
   /** Offset of the dict literal from the start of the .npy data. */
@@ -32,7 +32,7 @@ export interface NpyHeader {
   readonly dataLength: number;
 }
 
-/** Where an error should point: the file, an npz member, and the absolute offset of the .npy data. */
+/** Error location: the file, an npz member, and the absolute offset of the .npy data. */
 export interface NpyLocation {
   readonly file: string;
   readonly member?: string;
@@ -117,7 +117,7 @@ function parseDescr(descr: string, location: NpyLocation, headerStart: number): 
       : 'supported dtypes are float64, float32, float16, int64, int32, int16, int8, uint8 and bool; convert with a.astype(...) and save again';
     return fail(location, `unsupported dtype "${descr}": ${hint}`, headerStart);
   }
-  // "=" means the writer's native order; NumPy writes "<" or ">" explicitly, so "=" comes only from other tools,
-  // and little-endian is the order of every platform they run on.
+  // "=" means the writer's native order. NumPy writes "<" or ">" explicitly, so "=" comes only from other tools.
+  // NOTE: "=" is read as little-endian, which is wrong for a file written by such a tool on a big-endian machine.
   return { dtype, byteOrder: match[1] === '>' ? 'big' : 'little' };
 }
