@@ -147,7 +147,7 @@ async function benchListing(directory: string, options: BenchOptions): Promise<s
     const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
     const read = bytesReadSoFar() - readBefore - overhead;
     if (listed.length !== options.tensors) throw new Error(`listed ${listed.length} tensors, expected ${options.tensors}`);
-    // The first run loads modules lazily (TextDecoder and friends), so it is reported apart.
+    // The first run includes one-time costs such as lazy module loading and compilation, so it is reported apart.
     if (repeat === 0) {
       console.error(`first open + list: ${elapsed.toFixed(1)} ms, ${read} bytes read`);
       continue;
