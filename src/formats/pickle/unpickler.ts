@@ -13,8 +13,11 @@ import {
 export const MAX_STACK = 1_000_000;
 /** Maximum memo entries. */
 export const MAX_MEMO = 10_000_000;
-/** Maximum nesting depth of containers and calls; real checkpoints stay below 50. */
-export const MAX_NESTING = 1000;
+/**
+ * Maximum nesting depth of containers and calls. Real checkpoints stay below 50, and the interpretation that
+ * follows recurses once per level, so this also keeps it far from the JavaScript stack limit.
+ */
+export const MAX_NESTING = 256;
 /** Maximum size of one integer (LONG1, LONG4), so that converting it stays fast. */
 const MAX_INTEGER_BYTES = 1 << 16;
 /** Maximum digits of one protocol 0 integer (INT, LONG, PUT, GET), for the same reason. */

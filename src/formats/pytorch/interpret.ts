@@ -81,6 +81,10 @@ export function interpretPickle(root: PickleValue, file: string): InterpretedPic
     const value = interpreter.value(root, 0);
     return { value, storages: interpreter.storages };
   } catch (error) {
+    // NOTE: MAX_NESTING keeps the recursion shallow; this catch only covers an unusually small thread stack.
+    if (error instanceof RangeError) {
+      throw new CheckpointError(file, `the pickle nests values too deeply to interpret (${error.message}); the file is corrupt or crafted`);
+    }
     if (!(error instanceof InvalidValueError)) throw error;
     if (error.path.length === 0) throw new CheckpointError(file, error.message);
     const entry = error.path.join('.');
