@@ -6,9 +6,9 @@
  * For each fixture model (seed 0 against seed 1, digits test split of 540 samples) runs evaluateInterpolation with
  * `--steps` points, naive and aligned, and for the ResNet once more with BatchNorm reset on the training split
  * (1257 samples). Each point is one evaluation of one line, so a run scores 2 × steps points. The table reports
- * the fastest of `--repeats` runs in wall-clock time, the least process CPU time (user + system, alignment
- * included) of those runs, the session creations counted by the evaluator, and the time one session creation
- * takes, which is what every point would add if each λ created its own session. Prints Markdown.
+ * the fastest of `--repeats` runs in wall-clock time and the least process CPU time (user + system, alignment
+ * included) of those runs. It also shows the session creations counted by the evaluator and the time one session
+ * creation takes, which every point would add if each λ created its own session. Prints Markdown.
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
