@@ -1,6 +1,7 @@
-// Permutations from the GPT-2 and Llama templates must leave a forward pass unchanged. The forward passes below are
-// small float64 reimplementations of the Hugging Face models' inference paths (causal attention, tied or separate
-// output head; Llama with RMSNorm, rotary position embeddings, grouped-query attention and a SwiGLU MLP).
+// Permutations from the GPT-2, Llama and ViT templates must leave a forward pass unchanged. The forward passes below
+// are small float64 reimplementations of the Hugging Face models' inference paths: GPT-2 with causal attention,
+// Llama with RMSNorm, rotary position embeddings, grouped-query attention and a SwiGLU MLP, and ViT with a patch
+// convolution, a class token and pre-norm encoder layers.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -56,13 +57,13 @@ function add(x: Matrix, y: Matrix): Matrix {
   return x.map((row, t) => row.map((v, i) => v + y[t][i]));
 }
 
-/** Causal attention; query head j reads key/value head ⌊j / group⌋. Inputs are [T, heads · headSize]. */
-function attention(q: Matrix, k: Matrix, v: Matrix, queryHeads: number, headSize: number, group: number): Matrix {
+/** Attention, causal unless `causal` is false. Query head j reads key/value head ⌊j / group⌋. Inputs are [T, heads · headSize]. */
+function attention(q: Matrix, k: Matrix, v: Matrix, queryHeads: number, headSize: number, group: number, causal = true): Matrix {
   const output = q.map(() => new Float64Array(queryHeads * headSize));
   for (let head = 0; head < queryHeads; head++) {
     const kv = Math.floor(head / group);
     for (let t = 0; t < q.length; t++) {
-      const scores = Array.from({ length: t + 1 }, (_, s) => {
+      const scores = Array.from({ length: causal ? t + 1 : q.length }, (_, s) => {
         let dot = 0;
         for (let d = 0; d < headSize; d++) dot += q[t][head * headSize + d] * k[s][kv * headSize + d];
         return dot / Math.sqrt(headSize);
@@ -99,7 +100,6 @@ function rotary(x: Matrix, heads: number, headSize: number): Matrix {
 function gpt2Forward(w: Weights, d: number, ff: number, heads: number, vocabulary: number, blocks: number): Matrix {
   const get = (name: string) => w.get(name) as Float32Array;
   let h: Matrix = TOKENS.map((token, position) => Float64Array.from({ length: d }, (_, i) => get('transformer.wte.weight')[token * d + i] + get('transformer.wpe.weight')[position * d + i]));
-  const gelu = (x: number) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
   for (let n = 0; n < blocks; n++) {
     const p = `transformer.h.${n}.`;
     const a = layerNorm(h, get(`${p}ln_1.weight`), get(`${p}ln_1.bias`));
@@ -135,6 +135,41 @@ function llamaForward(w: Weights, d: number, ff: number, queryHeads: number, kvH
   }
   h = rmsNorm(h, get('model.norm.weight'));
   return multiply(h, get('lm_head.weight'), vocabulary, true);
+}
+
+const gelu = (x: number) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+
+/** ViT on one [3, 4, 4] image with 2 × 2 patches: 4 patch tokens and the class token. Returns the class logits. */
+function vitForward(w: Weights, d: number, ff: number, heads: number, classes: number): Matrix {
+  const get = (name: string) => w.get(name) as Float32Array;
+  const image = (c: number, y: number, x: number) => Math.sin(c * 16 + y * 4 + x);
+  const kernel = get('vit.embeddings.patch_embeddings.projection.weight');
+  const kernelBias = get('vit.embeddings.patch_embeddings.projection.bias');
+  const patches: Matrix = [];
+  for (let py = 0; py < 2; py++) {
+    for (let px = 0; px < 2; px++) {
+      patches.push(Float64Array.from({ length: d }, (_, o) => {
+        let sum = kernelBias[o];
+        for (let c = 0; c < 3; c++) for (let ky = 0; ky < 2; ky++) for (let kx = 0; kx < 2; kx++) sum += kernel[((o * 3 + c) * 2 + ky) * 2 + kx] * image(c, 2 * py + ky, 2 * px + kx);
+        return sum;
+      }));
+    }
+  }
+  const positions = get('vit.embeddings.position_embeddings');
+  let h: Matrix = [Float64Array.from(get('vit.embeddings.cls_token')), ...patches].map((row, t) => row.map((v, i) => v + positions[t * d + i]));
+  for (let n = 0; n < 2; n++) {
+    const p = `vit.encoder.layer.${n}.`;
+    const linear = (x: Matrix, name: string, out: number) => multiply(x, get(`${p}${name}.weight`), out, true, get(`${p}${name}.bias`));
+    const a = layerNorm(h, get(`${p}layernorm_before.weight`), get(`${p}layernorm_before.bias`));
+    const q = linear(a, 'attention.attention.query', d);
+    const k = linear(a, 'attention.attention.key', d);
+    const v = linear(a, 'attention.attention.value', d);
+    h = add(h, linear(attention(q, k, v, heads, d / heads, 1, false), 'attention.output.dense', d));
+    const m = layerNorm(h, get(`${p}layernorm_after.weight`), get(`${p}layernorm_after.bias`));
+    h = add(h, linear(linear(m, 'intermediate.dense', ff).map((row) => row.map(gelu)), 'output.dense', d));
+  }
+  h = layerNorm(h, get('vit.layernorm.weight'), get('vit.layernorm.bias'));
+  return multiply([h[0]], get('classifier.weight'), classes, true, get('classifier.bias'));
 }
 
 async function readAll(checkpoint: Checkpoint): Promise<Weights> {
@@ -204,6 +239,39 @@ describe('transformer templates keep the forward pass', () => {
           assert.notDeepEqual(permuted.get('model.layers.0.self_attn.k_proj.weight'), original.get('model.layers.0.self_attn.k_proj.weight'));
           const forward = (weights: Weights) => llamaForward(weights, d, ff, queryHeads, kvHeads, headSize, vocabulary, 2);
           const difference = maxDifference(forward(original), forward(permuted));
+          assert.ok(difference < 1e-9, `max |Δlogit| = ${difference}`);
+        } finally {
+          await a.close();
+        }
+      });
+    });
+  }
+
+  for (const level of ['local', 'full'] as const) {
+    it(`keeps ViT logits at level ${level}`, async () => {
+      const shapes: Record<string, number[]> = {
+        'vit.embeddings.cls_token': [1, 1, d], 'vit.embeddings.position_embeddings': [1, 5, d],
+        'vit.embeddings.patch_embeddings.projection.weight': [d, 3, 2, 2], 'vit.embeddings.patch_embeddings.projection.bias': [d],
+      };
+      const linear = (name: string, out: number, input: number) => Object.assign(shapes, { [`${name}.weight`]: [out, input], [`${name}.bias`]: [out] });
+      for (let n = 0; n < 2; n++) {
+        const p = `vit.encoder.layer.${n}.`;
+        for (const projection of ['query', 'key', 'value']) linear(`${p}attention.attention.${projection}`, d, d);
+        linear(`${p}attention.output.dense`, d, d);
+        linear(`${p}intermediate.dense`, ff, d);
+        linear(`${p}output.dense`, d, ff);
+        Object.assign(shapes, { [`${p}layernorm_before.weight`]: [d], [`${p}layernorm_before.bias`]: [d], [`${p}layernorm_after.weight`]: [d], [`${p}layernorm_after.bias`]: [d] });
+      }
+      Object.assign(shapes, { 'vit.layernorm.weight': [d], 'vit.layernorm.bias': [d] });
+      linear('classifier', 3, d);
+      await withTemporaryDirectory(async (directory) => {
+        const a = await writeRandom(directory, shapes, { num_attention_heads: '2' });
+        try {
+          const resolved = resolveAgainst(inferFromTemplates(a, { level }).spec, a, a);
+          const permuted: Weights = new Map((await permutedTensors(resolved, a, randomPermutations(resolved, 6))).map((tensor) => [tensor.name, tensor.data as Float32Array]));
+          const original = await readAll(a);
+          assert.notDeepEqual(permuted.get('vit.encoder.layer.1.attention.attention.value.weight'), original.get('vit.encoder.layer.1.attention.attention.value.weight'));
+          const difference = maxDifference(vitForward(original, d, ff, 2, 3), vitForward(permuted, d, ff, 2, 3));
           assert.ok(difference < 1e-9, `max |Δlogit| = ${difference}`);
         } finally {
           await a.close();
