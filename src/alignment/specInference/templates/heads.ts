@@ -27,11 +27,15 @@ export function configInteger(metadata: Readonly<Record<string, unknown>>, keys:
   return undefined;
 }
 
-/** Number of attention heads, which must divide `width`; throws asking for a head count or a spec when unknown. */
+/**
+ * Returns the number of attention heads over `width` channels: the given count, a head count in the metadata, or `width`
+ * over the metadata's `head_dim`. Throws asking for a head count or a spec when none is known or the count does not divide `width`.
+ */
 export function attentionHeads(architecture: string, metadata: Readonly<Record<string, unknown>>, given: number | undefined, width: number): number {
-  const count = given ?? configInteger(metadata, HEAD_KEYS);
+  const headSize = configInteger(metadata, ['head_dim']);
+  const count = given ?? configInteger(metadata, HEAD_KEYS) ?? (headSize !== undefined && width % headSize === 0 ? width / headSize : undefined);
   if (count === undefined) {
-    throw new SpecInferenceError(`${architecture}: the number of attention heads is not in the checkpoint's metadata (${HEAD_KEYS.join(', ')}); give the head count or a spec file`);
+    throw new SpecInferenceError(`${architecture}: the number of attention heads is not in the checkpoint's metadata (${[...HEAD_KEYS, 'head_dim'].join(', ')}); give the head count or a spec file`);
   }
   if (width % count !== 0) throw new SpecInferenceError(`${architecture}: ${count} attention heads do not divide the width ${width}`);
   return count;
