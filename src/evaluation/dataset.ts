@@ -7,8 +7,8 @@ export interface Dataset {
   /** Input values as float32, row-major, with `shape[0]` samples. */
   readonly inputs: Float32Array;
   readonly shape: readonly number[];
-  /** Class index of each sample. */
-  readonly labels: Int32Array;
+  /** Class index of each sample; float64 holds every int64 label up to 2⁵³ exactly, so range errors show the value. */
+  readonly labels: Float64Array;
 }
 
 const INTEGER_DTYPES = new Set(['I64', 'I32', 'I16', 'I8', 'U8']);
@@ -33,11 +33,11 @@ export async function loadDataset(path: string, inputName: string, labelName: st
     }
     const inputs = await file.readTensor(inputName, 'float32');
     const stored = await file.readTensor(labelName, 'stored');
-    const labels = new Int32Array(elementCount(label.shape));
+    const labels = new Float64Array(elementCount(label.shape));
     const values = stored.data as unknown as ArrayLike<number | bigint>;
     for (let i = 0; i < labels.length; i++) {
       const value = Number(values[i]);
-      if (value < 0 || value > 2 ** 31 - 1) throw new CheckpointError(path, `label ${i} of "${labelName}" is ${value}; class labels must be non-negative`);
+      if (value < 0) throw new CheckpointError(path, `label ${i} of "${labelName}" is ${value}; class labels must be non-negative`);
       labels[i] = value;
     }
     return { path, inputs, shape: input.shape, labels };
