@@ -44,6 +44,13 @@ export function createAssignmentState(cost: Float64Array, sign: number, rows: nu
   };
 }
 
+/** Clears the assignment and sets every column dual to 0, as for a cold start. */
+export function resetAssignment(state: AssignmentState): void {
+  state.rowToColumn.fill(-1);
+  state.columnToRow.fill(-1);
+  state.columnDual.fill(0);
+}
+
 /** Lists the rows that have no column yet, in increasing order. */
 export function listFreeRows(state: AssignmentState): Int32Array {
   let count = 0;

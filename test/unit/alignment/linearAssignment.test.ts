@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { solveLinearAssignment, type AssignmentResult } from '../../../src/alignment/linearAssignment';
+import { applyWarmStart, reduceFreeRows } from '../../../src/alignment/linearAssignmentInitialization';
+import { augmentFromFreeRow } from '../../../src/alignment/linearAssignmentShortestPath';
+import { createAssignmentState, listFreeRows } from '../../../src/alignment/linearAssignmentState';
 
 // munkres-js (textbook Hungarian method, min-cost, pads rectangular input itself) ships no types.
 const computeMunkres = createRequire(__filename)('munkres-js') as (matrix: number[][]) => [number, number][];
@@ -349,6 +352,39 @@ test('warm start on rectangular matrix', () => {
     assertValidAssignment(warm, perturbed, rows, columns, context);
     assertDualCertificate(warm, perturbed, rows, columns, true, context);
     assertCloseTotal(warm.total, cold.total, context);
+  }
+});
+
+/** Solves from a warm start without the cold fallback that solveLinearAssignment applies when most rows are free. */
+function solveFromWarmStart(cost: Float64Array, rows: number, columns: number, maximize: boolean, previous: AssignmentResult): AssignmentResult {
+  const sign = maximize ? -1 : 1;
+  const state = createAssignmentState(cost, sign, rows, columns);
+  applyWarmStart(state, previous.rowToColumn, previous.columnDual);
+  const freeRows = reduceFreeRows(state, listFreeRows(state), 2);
+  for (const row of freeRows) augmentFromFreeRow(state, row);
+  let total = 0;
+  for (let i = 0; i < rows; i++) total += cost[i * columns + state.rowToColumn[i]];
+  const columnDual = state.columnDual.map((value) => sign * value);
+  return { rowToColumn: state.rowToColumn, total, columnDual };
+}
+
+test('warm start phases stay exact without fallback', () => {
+  const cases: { name: string; rows: number; columns: number; previousMatrix: Float64Array; matrix: Float64Array }[] = [
+    { name: 'unrelated square', rows: 60, columns: 60, previousMatrix: uniformMatrix(60, 60, 1), matrix: integerMatrix(60, 60, 4, 2) },
+    { name: 'unrelated rectangular', rows: 25, columns: 40, previousMatrix: uniformMatrix(25, 40, 3), matrix: uniformMatrix(25, 40, 4) },
+    { name: 'strongly perturbed', rows: 100, columns: 100, previousMatrix: permutedNearDiagonal(100, 5, 2).matrix, matrix: permutedNearDiagonal(100, 5, 2).matrix.map((value, k) => value + ((k * 7919) % 13) / 13) },
+  ];
+  for (const { name, rows, columns, previousMatrix, matrix } of cases) {
+    for (const maximize of [false, true]) {
+      const context = `${name} maximize=${maximize}`;
+      const previous = solveLinearAssignment(previousMatrix, rows, columns, { maximize });
+      const warm = solveFromWarmStart(matrix, rows, columns, maximize, previous);
+      assertValidAssignment(warm, matrix, rows, columns, context);
+      assertDualCertificate(warm, matrix, rows, columns, maximize, context);
+      const padded = new Float64Array(columns * columns);
+      padded.set(matrix);
+      assertCloseTotal(warm.total, munkresTotal(padded, columns, columns, maximize), context);
+    }
   }
 });
 
