@@ -1,17 +1,17 @@
 // Cross-entropy loss and accuracy from logits, summed in float64.
 
 export interface BatchScore {
-  /** Sum over samples of −log softmax(logits)[label], natural log. */
+  /** `lossSum` passed in plus the sum over this batch of −log softmax(logits)[label], natural log. */
   readonly lossSum: number;
   readonly correct: number;
 }
 
 /**
  * Scores `count` samples of row-major logits `[count, classes]`. The log-sum-exp subtracts each row's maximum
- * first, so large logits do not overflow. A prediction is the first index of the row's maximum.
+ * first, so large logits do not overflow. A prediction is the first index of the row's maximum. Each sample's loss is
+ * added to the running `lossSum` in sample order, so the total does not depend on how the data was batched.
  */
-export function scoreLogits(logits: ArrayLike<number>, classes: number, labels: ArrayLike<number>, count: number): BatchScore {
-  let lossSum = 0;
+export function scoreLogits(logits: ArrayLike<number>, classes: number, labels: ArrayLike<number>, count: number, lossSum = 0): BatchScore {
   let correct = 0;
   for (let sample = 0; sample < count; sample++) {
     const base = sample * classes;

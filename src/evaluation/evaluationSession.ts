@@ -82,8 +82,8 @@ export class EvaluationSession {
       const values = output.data as Float32Array | Float64Array;
       if (batch.start === 0) checkLabels(dataset, labelName, classes);
       const labels = dataset.labels.subarray(batch.start, batch.start + batch.count);
-      const scored = scoreLogits(values, classes, labels, batch.count);
-      lossSum += scored.lossSum;
+      const scored = scoreLogits(values, classes, labels, batch.count, lossSum);
+      lossSum = scored.lossSum;
       correct += scored.correct;
       if (keepLogits) {
         logits ??= new (values.constructor as new (length: number) => Float32Array | Float64Array)(dataset.labels.length * classes);
