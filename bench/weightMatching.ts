@@ -39,6 +39,8 @@ const PRODUCT_SHAPES: [number, number][] = [[512, 512], [1024, 784], [2048, 2048
 
 interface EndToEnd {
   seconds: number;
+  /** User plus system CPU time of the match, all threads. */
+  cpuSeconds: number;
   loadSeconds: number;
   sweeps: number;
   objectiveBefore: number;
@@ -72,7 +74,8 @@ function python(args: string[]): Record<string, unknown> {
   return JSON.parse(run.stdout) as Record<string, unknown>;
 }
 
-async function onnxruntimeProduct(rows: number, columns: number, precision: Precision, repeats: number): Promise<number> {
+/** Median wall-clock seconds and median CPU seconds (all threads) of one product. */
+async function onnxruntimeProduct(rows: number, columns: number, precision: Precision, repeats: number): Promise<{ seconds: number; cpuSeconds: number }> {
   const random = new SeededRandom(rows + columns);
   const data = () => {
     const values = precision === 'float64' ? new Float64Array(rows * columns) : new Float32Array(rows * columns);
@@ -85,12 +88,18 @@ async function onnxruntimeProduct(rows: number, columns: number, precision: Prec
   try {
     const permutations = new Map([['P', random.permutation(rows)], ['Q', random.permutation(columns)]]);
     const durations: number[] = [];
+    const cpuDurations: number[] = [];
     for (let repeat = 0; repeat <= repeats; repeat++) {
       const start = performance.now();
+      const cpuStart = process.cpuUsage();
       await session.similarity('P', permutations);
-      if (repeat > 0) durations.push((performance.now() - start) / 1000);
+      const cpu = process.cpuUsage(cpuStart);
+      if (repeat > 0) {
+        durations.push((performance.now() - start) / 1000);
+        cpuDurations.push((cpu.user + cpu.system) / 1e6);
+      }
     }
-    return median(durations);
+    return { seconds: median(durations), cpuSeconds: median(cpuDurations) };
   } finally {
     await session.release();
   }
@@ -98,13 +107,14 @@ async function onnxruntimeProduct(rows: number, columns: number, precision: Prec
 
 async function benchProducts(options: ReturnType<typeof parseOptions>): Promise<void> {
   console.log(`\n### Similarity products (${options.precision}, GFLOP/s, higher is better)\n`);
-  console.log('| n × m | onnxruntime CPU | NumPy |');
-  console.log('|---|---|---|');
+  console.log('| n × m | onnxruntime CPU EP, wall | NumPy, wall | onnxruntime, per CPU second | NumPy, per CPU second |');
+  console.log('|---|---|---|---|---|');
   for (const [rows, columns] of PRODUCT_SHAPES) {
     const flops = 2 * rows * rows * columns;
-    const seconds = await onnxruntimeProduct(rows, columns, options.precision, options.repeats);
+    const ours = await onnxruntimeProduct(rows, columns, options.precision, options.repeats);
     const numpy = python(['products', '--rows', `${rows}`, '--columns', `${columns}`, '--precision', options.precision, '--repeats', `${options.repeats}`, '--gather']);
-    console.log(`| ${rows} × ${columns} | ${(flops / seconds / 1e9).toFixed(1)} | ${(numpy.gflops as number).toFixed(1)} |`);
+    const rate = (seconds: number) => (flops / seconds / 1e9).toFixed(1);
+    console.log(`| ${rows} × ${columns} | ${rate(ours.seconds)} | ${rate(numpy.seconds as number)} | ${rate(ours.cpuSeconds)} | ${rate(numpy.cpuSeconds as number)} |`);
   }
 }
 
@@ -127,10 +137,13 @@ async function runChild(pathA: string, pathB: string, specFile: string, precisio
   const spec = resolvePermutationSpec(await loadPermutationSpec(specFile), specFile, a, b);
   const loadSeconds = (performance.now() - loadStart) / 1000;
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   const result = await matchWeights(spec, a.floats, b.floats, { order: 'sorted', precision });
+  const cpu = process.cpuUsage(cpuStart);
   const seconds = (performance.now() - start) / 1000;
   const report: EndToEnd = {
     seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     loadSeconds,
     sweeps: result.sweeps,
     objectiveBefore: result.objective.before,
@@ -149,8 +162,8 @@ function nodeChild(pathA: string, pathB: string, specFile: string, precision: Pr
 
 function benchEndToEnd(options: ReturnType<typeof parseOptions>): void {
   console.log(`\n### End to end (${options.precision}, sorted order)\n`);
-  console.log('| model | implementation | sweeps | match s | load s | peak RSS MiB | objective before → after |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| model | implementation | sweeps | match s | match CPU s | load s | peak RSS MiB | objective before → after |');
+  console.log('|---|---|---|---|---|---|---|---|');
   const folder = mkdtempSync(join(tmpdir(), 'weight-matching-bench-'));
   try {
     const cases: [string, string, string, string][] = [
@@ -165,7 +178,7 @@ function benchEndToEnd(options: ReturnType<typeof parseOptions>): void {
       const ours = nodeChild(pathA, pathB, specFile, options.precision);
       const reference = python(['match', pathA, pathB, specFile, '--precision', options.precision]) as unknown as EndToEnd;
       const row = (name: string, run: EndToEnd) =>
-        `| ${label} | ${name} | ${run.sweeps} | ${run.seconds.toFixed(2)} | ${run.loadSeconds.toFixed(2)} | ${(run.peakRssBytes / 2 ** 20).toFixed(0)} | ${run.objectiveBefore.toFixed(2)} → ${run.objectiveAfter.toFixed(2)} |`;
+        `| ${label} | ${name} | ${run.sweeps} | ${run.seconds.toFixed(2)} | ${run.cpuSeconds.toFixed(2)} | ${run.loadSeconds.toFixed(2)} | ${(run.peakRssBytes / 2 ** 20).toFixed(0)} | ${run.objectiveBefore.toFixed(2)} → ${run.objectiveAfter.toFixed(2)} |`;
       console.log(row(`onnxruntime ${ours.provider} + JS assignment`, ours));
       console.log(row('NumPy + SciPy', reference));
     }
