@@ -2,7 +2,7 @@
 /* global window, getComputedStyle, sessionStorage -- in code that runs in the page */
 import assert from 'node:assert/strict';
 import { curvesMessage, postAlignmentReportInPage } from './data.mjs';
-import { openView, post, posted, settle } from './harness.mjs';
+import { openView, post, posted, settle, waitForReady } from './harness.mjs';
 import { colorPosition, countPixelsNear, pixelAt, resolveColor } from './pixels.mjs';
 
 async function openAlignment(ctx, n = 64) {
@@ -157,6 +157,22 @@ export const alignmentCases = [
     const state = await tab.evaluate(() => JSON.parse(sessionStorage.getItem('vscodeState')));
     assert.equal(state.lambda, 0.6);
     assert.equal(state.a, '/work/models/mlp_a.safetensors');
+    ctx.close(tab);
+  }],
+
+  ['panel state restores after reload', async (ctx) => {
+    const { tab } = await openAlignment(ctx);
+    await tab.focus('#lambda-slider');
+    await tab.keyboard.press('ArrowLeft');
+    await tab.click('vscode-button[data-sort="cosineAfter"]');
+    await tab.reload();
+    await waitForReady(tab);
+    await tab.evaluate(postAlignmentReportInPage, 16);
+    await tab.waitForSelector('#lambda-slider');
+    await settle(tab);
+    assert.equal(await tab.$eval('#lambda-slider', (slider) => slider.value), '0.45');
+    assert.match(await tab.textContent('#merge-at'), /λ = 0\.45/);
+    assert.equal(await tab.getAttribute('vscode-button[data-sort="cosineAfter"]', 'aria-pressed'), 'true');
     ctx.close(tab);
   }],
 
