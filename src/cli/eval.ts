@@ -47,6 +47,9 @@ export const evalCommand: CommandDefinition = {
     });
     io.stdout.write(summarize(report));
     if (report.equivalence.message !== undefined) io.stderr.write(`warning: ${report.equivalence.message}\n`);
+    if (resetBn !== undefined && report.batchNormLayers === 0) {
+      io.stderr.write(`warning: ${report.graph} has no BatchNormalization node whose running statistics are checkpoint tensors, so --reset-bn changed nothing\n`);
+    }
     if (output !== undefined) {
       await writeFileAtomically(output, [pathA, pathB, data], (handle) => handle.writeFile(`${JSON.stringify(report, null, 2)}\n`), io.signal);
       io.stdout.write(`curves: ${output}\n`);
