@@ -137,7 +137,7 @@ test('--weights are divided by their sum', async () => {
   }
 });
 
-test('integer buffers come from A and running statistics are averaged', async () => {
+test('buffers from A, statistics averaged', async () => {
   const a = model('resnet_s0.pt');
   const b = model('resnet_s1.pt');
   const output = join(folder, 'resnet.safetensors');
