@@ -34,10 +34,13 @@ interface Activation {
 /** A constant or an initializer as a node reads it: `transposed` after a Transpose node on a 2-D initializer. */
 interface Constant {
   readonly kind: 'constant';
-  readonly shape: readonly number[];
+  /** Undefined when an operator on constants produced it and its shape was not worked out. */
+  readonly shape: readonly number[] | undefined;
   readonly tensor?: onnx.ITensorProto;
   readonly initializer?: string;
   readonly transposed: boolean;
+  /** The initializer a computed constant was derived from; such a value cannot follow a permutation. */
+  readonly derivedFrom?: string;
 }
 
 /** A value that no permutation changes: a reduction over the channel axis, a shape. */
@@ -114,8 +117,7 @@ class GraphWalker {
       return;
     }
     if (activationIndex < 0) {
-      // Constant folding the exporter left in the graph, or shape arithmetic: nothing channel-dependent flows here.
-      for (const name of node.output ?? []) this.values.set(name, { kind: 'invariant' });
+      for (const name of node.output ?? []) this.values.set(name, this.constantOutput(op, inputs));
       return;
     }
 
@@ -136,6 +138,21 @@ class GraphWalker {
     else throw this.unsupported(node, 'this operator is not supported by graph inference');
   }
 
+  /**
+   * Returns what an operator on constants and invariants produces: the exporter's leftover arithmetic on
+   * constants, or arithmetic on reductions over the channels. A value derived from an initializer stays a
+   * constant, so that meeting a permuted activation raises an error instead of leaving it unpermuted.
+   */
+  private constantOutput(op: string, inputs: (Value | undefined)[]): Value {
+    const constants = inputs.filter((value): value is Constant => value?.kind === 'constant');
+    const derivedFrom = constants.map((value) => value.initializer ?? value.derivedFrom).find((name) => name !== undefined);
+    if (derivedFrom === undefined && inputs.some((value) => value?.kind === 'invariant')) return { kind: 'invariant' };
+    let shape: readonly number[] | undefined;
+    if (UNARY.has(op) && inputs[0]?.kind === 'constant') shape = inputs[0].shape;
+    if (BINARY.has(op) && constants.length === inputs.length) shape = broadcastShape(constants.map((value) => value.shape));
+    return { kind: 'constant', shape, transposed: false, derivedFrom };
+  }
+
   private gemm(node: onnx.INodeProto, inputs: (Value | undefined)[]): Activation {
     if (intAttribute(node, 'transA', 0) !== 0) throw this.unsupported(node, 'transA = 1 is not supported');
     const input = this.activation(node, inputs, 0);
@@ -146,7 +163,7 @@ class GraphWalker {
     const outputAxis = 1 - inputAxis;
     const space = this.newSpace(weight, weight.shape[outputAxis]);
     this.attachInput(node, input, weight, inputAxis);
-    this.attachConstant(space, weight, outputAxis);
+    this.attachConstant(node, space, weight, outputAxis);
     const bias = inputs[2];
     if (bias?.kind === 'activation') throw this.unsupported(node, 'a bias computed from activations is not supported');
     if (bias?.kind === 'constant') this.attachBroadcast(node, space, bias, 1, 2);
@@ -163,7 +180,7 @@ class GraphWalker {
     if (input.axis !== undefined && input.axis !== rank - 1) throw this.unsupported(node, `the channel axis ${input.axis} is not the last axis`);
     const space = this.newSpace(weight, weight.shape[1]);
     this.attachInput(node, input, weight, 0);
-    this.attachConstant(space, weight, 1);
+    this.attachConstant(node, space, weight, 1);
     return { kind: 'activation', space, axis: rank - 1, rank };
   }
 
@@ -179,14 +196,14 @@ class GraphWalker {
     if (group === 1) {
       const space = this.newSpace(weight, outChannels);
       this.attachInput(node, input, weight, 1);
-      this.attachConstant(space, weight, 0);
-      if (bias?.kind === 'constant') this.attachConstant(space, bias, 0);
+      this.attachConstant(node, space, weight, 0);
+      if (bias?.kind === 'constant') this.attachConstant(node, space, bias, 0);
       return { kind: 'activation', space, axis: 1, rank: input.rank };
     }
     if (inPerGroup === 1 && outChannels === group) {
       // Depthwise: output channel c reads only input channel c, so the output keeps the input's space.
-      this.attachConstant(input.space, weight, 0);
-      if (bias?.kind === 'constant') this.attachConstant(input.space, bias, 0);
+      this.attachConstant(node, input.space, weight, 0);
+      if (bias?.kind === 'constant') this.attachConstant(node, input.space, bias, 0);
       return { kind: 'activation', space: input.space, axis: 1, rank: input.rank };
     }
     throw this.unsupported(node, `grouped convolution (group = ${group}) other than depthwise is not supported`);
@@ -198,9 +215,9 @@ class GraphWalker {
     if (intAttribute(node, 'group', 1) !== 1 || weight.transposed) throw this.unsupported(node, 'only group = 1 is supported');
     const space = this.newSpace(weight, weight.shape[1]);
     this.attachInput(node, input, weight, 0);
-    this.attachConstant(space, weight, 1);
+    this.attachConstant(node, space, weight, 1);
     const bias = inputs[2];
-    if (bias?.kind === 'constant') this.attachConstant(space, bias, 0);
+    if (bias?.kind === 'constant') this.attachConstant(node, space, bias, 0);
     return { kind: 'activation', space, axis: 1, rank: input.rank };
   }
 
@@ -208,7 +225,7 @@ class GraphWalker {
     const input = this.channelsFirst(node, this.activation(node, inputs, 0));
     // Scale, bias, running mean and running variance are per channel.
     for (const parameter of inputs.slice(1)) {
-      if (parameter?.kind === 'constant') this.attachConstant(input.space, parameter, 0);
+      if (parameter?.kind === 'constant') this.attachConstant(node, input.space, parameter, 0);
       else if (parameter !== undefined) throw this.unsupported(node, 'normalization parameters computed from activations are not supported');
     }
     return input;
@@ -223,7 +240,7 @@ class GraphWalker {
       throw this.unsupported(node, 'only normalization over the channel axis, which must be the last axis, is supported');
     }
     for (const parameter of inputs.slice(1)) {
-      if (parameter?.kind === 'constant') this.attachConstant(input.space, parameter, parameter.shape.length - 1);
+      if (parameter?.kind === 'constant') this.attachConstant(node, input.space, parameter, (parameter.shape?.length ?? 1) - 1);
     }
     return input;
   }
@@ -294,8 +311,8 @@ class GraphWalker {
 
   private transposeConstant(node: onnx.INodeProto, input: Constant): Constant {
     const perm = intsAttribute(node, 'perm');
-    if (input.shape.length !== 2 || (perm !== undefined && !(perm[0] === 1 && perm[1] === 0))) {
-      throw this.unsupported(node, `only transposing a 2-D constant is supported (shape [${input.shape.join(', ')}])`);
+    if (input.shape === undefined || input.shape.length !== 2 || (perm !== undefined && !(perm[0] === 1 && perm[1] === 0))) {
+      throw this.unsupported(node, `only transposing a 2-D constant is supported (shape [${input.shape?.join(', ') ?? 'unknown'}])`);
     }
     return { ...input, shape: [input.shape[1], input.shape[0]], transposed: !input.transposed };
   }
@@ -314,10 +331,10 @@ class GraphWalker {
     return { ...input, axis: 1 };
   }
 
-  private weight(node: onnx.INodeProto, value: Value | undefined, rank: number | undefined): Constant {
-    if (value?.kind !== 'constant' || value.initializer === undefined) throw this.unsupported(node, 'its weight is not an initializer');
+  private weight(node: onnx.INodeProto, value: Value | undefined, rank: number | undefined): Constant & { shape: readonly number[] } {
+    if (value?.kind !== 'constant' || value.initializer === undefined || value.shape === undefined) throw this.unsupported(node, 'its weight is not an initializer');
     if (rank !== undefined && value.shape.length !== rank) throw this.unsupported(node, `its weight has shape [${value.shape.join(', ')}], not ${rank}-D`);
-    return value;
+    return value as Constant & { shape: readonly number[] };
   }
 
   private newSpace(weight: Constant, size: number): number {
@@ -329,41 +346,42 @@ class GraphWalker {
   }
 
   /** Attaches the input axis of a weight to the input's space; after a Flatten the axis contains channels × positions. */
-  private attachInput(node: onnx.INodeProto, input: Activation, weight: Constant, axis: number): void {
+  private attachInput(node: onnx.INodeProto, input: Activation, weight: Constant & { shape: readonly number[] }, axis: number): void {
     if (!input.flattened) {
-      this.attachConstant(input.space, weight, axis);
+      this.attachConstant(node, input.space, weight, axis);
       return;
     }
     const channels = this.sizes.get(this.spaces.find(input.space)) ?? this.sizes.get(input.space);
     if (channels === undefined) throw this.unsupported(node, 'the number of channels before the Flatten is unknown');
     const features = weight.shape[axis];
     if (features % channels !== 0) throw this.unsupported(node, `its ${features} input features are not a multiple of the ${channels} channels before the Flatten`);
-    this.attachConstant(input.space, weight, axis, features / channels);
+    this.attachConstant(node, input.space, weight, axis, features / channels);
   }
 
   /** Attaches a constant broadcast against an activation with channels on `channelAxis` (of `rank` axes). */
   private attachBroadcast(node: onnx.INodeProto, space: number, constant: Constant, channelAxis: number | undefined, rank: number | undefined): void {
-    const elements = constant.shape.reduce((product, size) => product * size, 1);
-    if (elements === 1) return;
-    if (channelAxis === undefined || rank === undefined) {
-      if (this.spaces.isFixed(space)) return;
-      throw this.unsupported(node, 'a non-scalar constant meets an activation whose channel axis is unknown');
-    }
+    const shape = constant.shape;
+    if (shape !== undefined && shape.reduce((product, size) => product * size, 1) === 1) return;
+    if (this.spaces.isFixed(space)) return;
+    if (shape === undefined) throw this.unsupported(node, 'a constant of unknown shape meets a permuted activation');
+    if (channelAxis === undefined || rank === undefined) throw this.unsupported(node, 'a non-scalar constant meets an activation whose channel axis is unknown');
     // Broadcasting aligns trailing axes.
-    const axis = channelAxis - (rank - constant.shape.length);
-    if (axis < 0 || constant.shape[axis] === 1) return;
-    if (constant.initializer === undefined) {
-      if (this.spaces.isFixed(space)) return;
-      throw this.unsupported(node, 'a Constant node varies along a permuted channel axis, and constants inside the graph cannot be permuted');
-    }
-    this.attachConstant(space, constant, axis);
+    const axis = channelAxis - (rank - shape.length);
+    if (axis < 0 || shape[axis] === 1) return;
+    this.attachConstant(node, space, constant, axis);
   }
 
-  private attachConstant(space: number, constant: Constant, axis: number, inner = 1): void {
-    if (constant.initializer === undefined) return;
+  private attachConstant(node: onnx.INodeProto, space: number, constant: Constant, axis: number, inner = 1): void {
+    if (constant.initializer === undefined) {
+      if (this.spaces.isFixed(space)) return;
+      const origin = constant.derivedFrom === undefined ? 'a Constant node' : `a value computed from initializer "${constant.derivedFrom}"`;
+      throw this.unsupported(node, `${origin} varies along a permuted channel axis, and only initializers can be permuted`);
+    }
     const source = this.resolve(constant.initializer);
     const tensor = source?.tensor ?? constant.initializer;
-    const storedShape = source?.shape ?? (constant.transposed ? [...constant.shape].reverse() : constant.shape);
+    // Initializers, and Transpose nodes on them, always have a known shape.
+    const shape = constant.shape as readonly number[];
+    const storedShape = source?.shape ?? (constant.transposed ? [...shape].reverse() : shape);
     // A transposed copy's axis k is axis (1 − k) of the stored 2-D tensor; a traced transposed initializer flips it again.
     const flips = (constant.transposed ? 1 : 0) + (source?.transposed ? 1 : 0);
     const storedAxis = flips % 2 === 1 ? storedShape.length - 1 - axis : axis;
@@ -375,4 +393,12 @@ class GraphWalker {
     const name = node.name ? `"${node.name}"` : `with output "${(node.output ?? [])[0] ?? ''}"`;
     return new SpecInferenceError(`node ${name} (${node.opType ?? '?'}): ${reason}`);
   }
+}
+
+/** Returns the NumPy-style broadcast of shapes, or undefined when one is unknown. */
+function broadcastShape(shapes: readonly (readonly number[] | undefined)[]): number[] | undefined {
+  if (shapes.some((shape) => shape === undefined)) return undefined;
+  const known = shapes as readonly (readonly number[])[];
+  const rank = Math.max(...known.map((shape) => shape.length));
+  return Array.from({ length: rank }, (_, axis) => Math.max(...known.map((shape) => shape[axis - (rank - shape.length)] ?? 1)));
 }

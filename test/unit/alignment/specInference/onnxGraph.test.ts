@@ -126,7 +126,7 @@ function transposed(data: Float32Array, rows: number, columns: number): Float32A
   return result;
 }
 
-async function writeSmallGraph(path: string, tensors: Record<string, Float32Array>, extraNode?: onnx.INodeProto): Promise<void> {
+async function writeSmallGraph(path: string, tensors: Record<string, Float32Array>, extraNode?: onnx.INodeProto, biasThroughIdentity = false): Promise<void> {
   const valueInfo = (name: string, dims: (number | string)[]): onnx.IValueInfoProto => ({
     name,
     type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((dim) => (typeof dim === 'number' ? { dimValue: dim } : { dimParam: dim })) } } },
@@ -134,7 +134,8 @@ async function writeSmallGraph(path: string, tensors: Record<string, Float32Arra
   const nodes: onnx.INodeProto[] = [
     { opType: 'Transpose', name: 'transpose_w1', input: ['w1'], output: ['w1_t'], attribute: [{ name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 0] }] },
     { opType: 'MatMul', name: 'matmul_1', input: ['x', 'w1_t'], output: ['h1'] },
-    { opType: 'Add', name: 'add_b1', input: ['h1', 'b1'], output: ['h2'] },
+    ...(biasThroughIdentity ? [{ opType: 'Identity', name: 'copy_b1', input: ['b1'], output: ['b1_copy'] }] : []),
+    { opType: 'Add', name: 'add_b1', input: ['h1', biasThroughIdentity ? 'b1_copy' : 'b1'], output: ['h2'] },
     { opType: 'Relu', name: 'relu', input: ['h2'], output: ['h3'] },
     { opType: 'MatMul', name: 'matmul_2', input: ['h3', 'onnx::MatMul_9'], output: ['h4'] },
     { opType: 'Add', name: 'residual', input: ['h4', 'x'], output: ['h5'] },
@@ -193,6 +194,19 @@ describe('spec inference from a written graph', () => {
       const a = await openOnnx(graphPath);
       try {
         await assert.rejects(inferSpecFromGraph(graphPath, a), /^SpecInferenceError: node "odd_node" \(TopK\): this operator is not supported/);
+      } finally {
+        await a.close();
+      }
+    });
+  });
+
+  it('rejects a computed bias on permuted channels', async () => {
+    await withTemporaryDirectory(async (directory) => {
+      const graphPath = join(directory, 'small.onnx');
+      await writeSmallGraph(graphPath, tensors, undefined, true);
+      const a = await openOnnx(graphPath);
+      try {
+        await assert.rejects(inferSpecFromGraph(graphPath, a), /^SpecInferenceError: node "add_b1" \(Add\): a value computed from initializer "b1" varies along a permuted channel axis/);
       } finally {
         await a.close();
       }
