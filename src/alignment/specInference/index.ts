@@ -7,6 +7,7 @@ import { inferLinearChain } from './chain';
 import { inferConvChain } from './convChain';
 import { inferSpecFromGraph } from './graphSpec';
 import { SpecInferenceError } from './inferenceError';
+import { readSiblingConfig } from './modelConfig';
 import { inferFromTemplates, type TransformerLevel } from './templates';
 
 export { SpecInferenceError } from './inferenceError';
@@ -48,7 +49,14 @@ export async function inferPermutationSpec(a: Checkpoint, b: Checkpoint, options
   const attempts: [string, () => Promise<InferredSpec>][] = [];
   const graph = options.graph ?? (a.format === 'onnx' ? a.path : undefined);
   if (graph !== undefined) attempts.push(['ONNX graph', () => inferSpecFromGraph(graph, a)]);
-  attempts.push(['known architectures', async () => inferFromTemplates(a, { level: options.transformerLevel ?? 'local', heads: options.heads })]);
+  attempts.push(['known architectures', async () => {
+    const sibling = await readSiblingConfig(a.path);
+    // Metadata stored in the checkpoint takes precedence; the folder's config.json fills in what it lacks.
+    const metadata = sibling.config === undefined ? a.metadata : { ...a.metadata, 'config.json': sibling.config };
+    const inferred = inferFromTemplates({ tensors: a.tensors, metadata }, { level: options.transformerLevel ?? 'local', heads: options.heads });
+    if (sibling.note !== undefined) inferred.notes.push(sibling.note);
+    return inferred;
+  }]);
   attempts.push(['chain of layers', async () => inferChain(a)]);
 
   for (const [tier, attempt] of attempts) {

@@ -1,11 +1,14 @@
 // Shared pieces of the known-architecture templates: a spec under construction, checked against the checkpoint.
-import type { TensorEntry } from '../../../formats/checkpoint';
+import type { Checkpoint, TensorEntry } from '../../../formats/checkpoint';
 import { isFloatingDType } from '../../../formats/dtype';
 import type { AxisEntry, GroupedAxis } from '../../permutationSpec';
 import { SpecInferenceError } from '../inferenceError';
 import type { InferredSpec } from '../index';
 
 export type TransformerLevel = 'local' | 'full';
+
+/** What templates read of a checkpoint: tensor names and shapes, and metadata for head counts. */
+export type TemplateInput = Pick<Checkpoint, 'tensors' | 'metadata'>;
 
 /** Heads as a grouped entry: `outer` packed projections (3 for q, k, v), heads of `inner` dimensions each. */
 export function heads(perm: string, outer: number, inner: number): GroupedAxis {

@@ -1,14 +1,13 @@
 // GPT-2 as Hugging Face names it. Conv1D stores weights as [in, out], the transpose of nn.Linear.
-import type { Checkpoint } from '../../../formats/checkpoint';
 import type { AxisEntry } from '../../permutationSpec';
 import type { InferredSpec } from '../index';
-import { blockIndices, findBase, heads, SpecBuilder, type TransformerLevel } from './builder';
+import { blockIndices, findBase, heads, SpecBuilder, type TransformerLevel, type TemplateInput } from './builder';
 import { attentionHeads } from './heads';
 
 /** Causal-mask buffers that older transformers versions saved; they are not weights and stay as they are. */
 const MASK_BUFFERS = /\.attn\.(masked_)?bias$/;
 
-export function inferGpt2(a: Checkpoint, level: TransformerLevel, givenHeads: number | undefined): InferredSpec | undefined {
+export function inferGpt2(a: TemplateInput, level: TransformerLevel, givenHeads: number | undefined): InferredSpec | undefined {
   const base = findBase(a.tensors, /^(.*?)h\.\d+\.attn\.c_attn\.weight$/);
   if (base === undefined) return undefined;
   const builder = new SpecBuilder('GPT-2', a.tensors);

@@ -1,8 +1,7 @@
 // The second `--spec auto` tier: architectures recognized from their tensor names.
-import type { Checkpoint } from '../../../formats/checkpoint';
 import { SpecInferenceError } from '../inferenceError';
 import type { InferredSpec } from '../index';
-import type { TransformerLevel } from './builder';
+import type { TransformerLevel, TemplateInput } from './builder';
 import { inferGpt2 } from './gpt2';
 import { inferLlama } from './llama';
 import { inferResnet } from './resnet';
@@ -21,7 +20,7 @@ export interface TemplateOptions {
  * Returns the spec of the first template whose names `a` has. Throws SpecInferenceError when no template applies,
  * or when the recognized one cannot place every tensor (it names them).
  */
-export function inferFromTemplates(a: Checkpoint, options: TemplateOptions): InferredSpec {
+export function inferFromTemplates(a: TemplateInput, options: TemplateOptions): InferredSpec {
   const templates: (() => InferredSpec | undefined)[] = [
     () => inferGpt2(a, options.level, options.heads),
     () => inferLlama(a, options.level, options.heads),

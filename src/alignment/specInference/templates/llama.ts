@@ -1,13 +1,12 @@
 // Llama-style decoders (Llama, Mistral, Qwen2) as Hugging Face names them, with grouped-query attention.
-import type { Checkpoint } from '../../../formats/checkpoint';
 import type { AxisEntry } from '../../permutationSpec';
 import { SpecInferenceError } from '../inferenceError';
 import type { InferredSpec } from '../index';
-import { blockIndices, findBase, heads, SpecBuilder, type TransformerLevel } from './builder';
+import { blockIndices, findBase, heads, SpecBuilder, type TransformerLevel, type TemplateInput } from './builder';
 import { levelNote } from './gpt2';
 import { attentionHeads, keyValueHeads } from './heads';
 
-export function inferLlama(a: Checkpoint, level: TransformerLevel, givenHeads: number | undefined): InferredSpec | undefined {
+export function inferLlama(a: TemplateInput, level: TransformerLevel, givenHeads: number | undefined): InferredSpec | undefined {
   const base = findBase(a.tensors, /^(.*?)layers\.\d+\.self_attn\.q_proj\.weight$/);
   if (base === undefined || !a.tensors.some((entry) => entry.name.startsWith(base) && entry.name.endsWith('mlp.gate_proj.weight'))) return undefined;
   const builder = new SpecBuilder('Llama-style decoder', a.tensors);

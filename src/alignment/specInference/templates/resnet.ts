@@ -1,11 +1,10 @@
 // torchvision ResNet: stem `conv1`/`bn1`, stages `layerS.B` of basic (conv1–conv2) or bottleneck (conv1–conv3)
 // blocks with an optional `downsample` (1×1 conv and BatchNorm) branch, and the classifier `fc`.
-import type { Checkpoint } from '../../../formats/checkpoint';
 import type { AxisEntry } from '../../permutationSpec';
 import type { InferredSpec } from '../index';
-import { findBase, SpecBuilder } from './builder';
+import { findBase, SpecBuilder, type TemplateInput } from './builder';
 
-export function inferResnet(a: Checkpoint): InferredSpec | undefined {
+export function inferResnet(a: TemplateInput): InferredSpec | undefined {
   const base = findBase(a.tensors, /^(.*?)layer1\.0\.conv1\.weight$/);
   if (base === undefined || !a.tensors.some((entry) => entry.name === `${base}conv1.weight`)) return undefined;
   const builder = new SpecBuilder('ResNet', a.tensors);

@@ -1,13 +1,13 @@
 // Templates for plain stacks named by module index: torchvision VGG (`features.N`, `classifier.N`) and an MLP
 // built with nn.Sequential (`<prefix>N.weight`, with optional BatchNorm1d or LayerNorm modules in between).
-import type { Checkpoint, TensorEntry } from '../../../formats/checkpoint';
+import type { TensorEntry } from '../../../formats/checkpoint';
 import { isFloatingDType } from '../../../formats/dtype';
 import { inferConvChain } from '../convChain';
 import { SpecInferenceError } from '../inferenceError';
 import type { InferredSpec } from '../index';
-import { findBase } from './builder';
+import { findBase, type TemplateInput } from './builder';
 
-export function inferVgg(a: Checkpoint): InferredSpec | undefined {
+export function inferVgg(a: TemplateInput): InferredSpec | undefined {
   const base = findBase(a.tensors, /^(.*?)features\.\d+\.weight$/);
   if (base === undefined || !a.tensors.some((entry) => entry.name.startsWith(`${base}classifier.`))) return undefined;
   // The convolutional features come before the classifier whatever order the file stores them in.
@@ -17,7 +17,7 @@ export function inferVgg(a: Checkpoint): InferredSpec | undefined {
   return chainOf('VGG', ordered);
 }
 
-export function inferMlpStack(a: Checkpoint): InferredSpec | undefined {
+export function inferMlpStack(a: TemplateInput): InferredSpec | undefined {
   const floating = a.tensors.filter((entry) => isFloatingDType(entry.dtype));
   const base = findBase(floating, /^((?:.*\.)?)\d+\.weight$/);
   if (base === undefined) return undefined;

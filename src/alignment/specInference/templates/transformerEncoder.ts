@@ -1,16 +1,16 @@
 // PyTorch nn.TransformerEncoderLayer stacks (`<prefix>layers.N.self_attn.in_proj_weight`, `linear1`, `linear2`,
 // `norm1`, `norm2`). The layers around the stack (embedding, positional table, head) have names the model chose,
 // so the full level places them by shape.
-import type { Checkpoint, TensorEntry } from '../../../formats/checkpoint';
+import type { TensorEntry } from '../../../formats/checkpoint';
 import { isFloatingDType } from '../../../formats/dtype';
 import type { AxisEntry } from '../../permutationSpec';
 import { SpecInferenceError } from '../inferenceError';
 import type { InferredSpec } from '../index';
-import { blockIndices, findBase, heads, SpecBuilder, type TransformerLevel } from './builder';
+import { blockIndices, findBase, heads, SpecBuilder, type TransformerLevel, type TemplateInput } from './builder';
 import { levelNote } from './gpt2';
 import { attentionHeads } from './heads';
 
-export function inferTransformerEncoder(a: Checkpoint, level: TransformerLevel, givenHeads: number | undefined): InferredSpec | undefined {
+export function inferTransformerEncoder(a: TemplateInput, level: TransformerLevel, givenHeads: number | undefined): InferredSpec | undefined {
   const base = findBase(a.tensors, /^(.*?)layers\.\d+\.self_attn\.in_proj_weight$/);
   if (base === undefined) return undefined;
   const builder = new SpecBuilder('nn.TransformerEncoderLayer', a.tensors);

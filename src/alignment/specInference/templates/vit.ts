@@ -1,12 +1,11 @@
 // Vision Transformer as Hugging Face names it (ViTModel, ViTForImageClassification).
-import type { Checkpoint } from '../../../formats/checkpoint';
 import type { AxisEntry } from '../../permutationSpec';
 import type { InferredSpec } from '../index';
-import { blockIndices, findBase, heads, SpecBuilder, type TransformerLevel } from './builder';
+import { blockIndices, findBase, heads, SpecBuilder, type TransformerLevel, type TemplateInput } from './builder';
 import { levelNote } from './gpt2';
 import { attentionHeads } from './heads';
 
-export function inferVit(a: Checkpoint, level: TransformerLevel, givenHeads: number | undefined): InferredSpec | undefined {
+export function inferVit(a: TemplateInput, level: TransformerLevel, givenHeads: number | undefined): InferredSpec | undefined {
   const base = findBase(a.tensors, /^(.*?)encoder\.layer\.\d+\.attention\.attention\.query\.weight$/);
   if (base === undefined) return undefined;
   const builder = new SpecBuilder('ViT', a.tensors);

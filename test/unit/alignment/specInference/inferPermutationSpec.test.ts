@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Checkpoint } from '../../../../src/formats/checkpoint';
@@ -73,6 +73,25 @@ describe('inferPermutationSpec', () => {
   it('asks for heads when the transformer has no config', async () => {
     await withCheckpoints(join(MODELS, 'transformer_s0.safetensors'), join(MODELS, 'transformer_s1.safetensors'), async (a, b) => {
       await assert.rejects(inferPermutationSpec(a, b, {}), /known architectures: nn\.TransformerEncoderLayer: the number of attention heads is not in the checkpoint's metadata/);
+    });
+  });
+
+  it('reads heads from a sibling config.json', async () => {
+    await withTemporaryDirectory(async (directory) => {
+      const path = join(directory, 'model.safetensors');
+      await copyFile(join(MODELS, 'transformer_s0.safetensors'), path);
+      await writeFile(join(directory, 'config.json'), JSON.stringify({ nhead: 4, d_model: 32 }));
+      await withCheckpoints(path, path, async (a, b) => {
+        const inferred = await inferPermutationSpec(a, b, {});
+        assert.equal(inferred.source, 'auto: nn.TransformerEncoderLayer template (local)');
+        assert.deepEqual(inferred.spec.axes['encoder.layers.1.self_attn.in_proj_bias'], [{ perm: 'P_heads_1', outer: 3, inner: 8 }]);
+      });
+
+      await writeFile(join(directory, 'config.json'), '[4]');
+      await withCheckpoints(path, path, async (a, b) => {
+        const inferred = await inferPermutationSpec(a, b, { heads: 4 });
+        assert.ok(inferred.notes.some((note) => /config\.json is not a JSON object/.test(note)), inferred.notes.join('\n'));
+      });
     });
   });
 
