@@ -87,7 +87,7 @@ export async function evaluateInterpolation(options: EvaluationOptions): Promise
 
       const alignStart = performance.now();
       const executionProvider = options.executionProvider ?? 'auto';
-      const aligned = await alignToReference(a, b, options.spec ?? 'auto', { ...DEFAULT_MATCHING, executionProvider, ...options.matching }, signal);
+      const aligned = await alignToReference(a, b, options.spec ?? 'auto', { ...DEFAULT_MATCHING, executionProvider, ...options.matching }, signal, { graph: graphPath });
       const alignSeconds = (performance.now() - alignStart) / 1000;
       const naiveEnds = endpoints(graph, aligned, b, 'floatsB');
       const alignedEnds = endpoints(graph, aligned, b, 'alignedB');

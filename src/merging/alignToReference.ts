@@ -3,9 +3,7 @@
 import type { Checkpoint, FloatTensor } from '../formats/checkpoint';
 import { permuteTensor } from '../alignment/applyPermutation';
 import type { ResolvedSpec } from '../alignment/permutationSpec';
-import { loadPermutationSpec } from '../alignment/permutationSpecFile';
-import { resolvePermutationSpec } from '../alignment/resolveSpec';
-import { inferLinearChain } from '../alignment/specInference/chain';
+import { chooseSpec, type SpecChoiceOptions } from '../alignment/specChoice';
 import { pairTensors, type FloatingPair } from '../alignment/tensorPairs';
 import { matchWeights, type WeightMatchingResult } from '../alignment/weightMatching';
 import type { ExecutionProviderChoice } from '../compute/executionProvider';
@@ -32,23 +30,6 @@ export interface AlignedPair {
   readonly alignedB: ReadonlyMap<string, Float64Array>;
 }
 
-/**
- * Resolves the permutation spec (`auto` or a `*.permspec.json` path) against both checkpoints. `auto` infers a
- * plain chain of Linear layers, the only inference the alignment engine offers so far.
- */
-export async function resolveSpecChoice(choice: string, a: Checkpoint, b: Checkpoint): Promise<ResolvedSpec> {
-  const tensorsA = { path: a.path, tensors: a.tensors };
-  const tensorsB = { path: b.path, tensors: b.tensors };
-  if (choice !== 'auto') return resolvePermutationSpec(await loadPermutationSpec(choice), choice, tensorsA, tensorsB);
-
-  // NOTE: spec inference from the ONNX graph and from known architectures is not in the engine yet.
-  const inferred = inferLinearChain(a.tensors);
-  if ('failure' in inferred) {
-    throw new Error(`${a.path}: cannot infer a permutation spec (${inferred.failure}); write one and pass --spec FILE.permspec.json`);
-  }
-  return resolvePermutationSpec(inferred.spec, inferred.source, tensorsA, tensorsB);
-}
-
 /** Runs weight matching of B onto A and applies the permutations found to every floating tensor of B. */
 export async function alignToReference(
   a: Checkpoint,
@@ -56,8 +37,9 @@ export async function alignToReference(
   specChoice: string,
   settings: MatchingSettings,
   signal: AbortSignal,
+  specOptions: SpecChoiceOptions = {},
 ): Promise<AlignedPair> {
-  const spec = await resolveSpecChoice(specChoice, a, b);
+  const spec = (await chooseSpec(specChoice, a, b, specOptions)).resolved;
   const pairs = pairTensors(a.tensors, b.tensors, spec).floating;
   const floatsA = await readFloat64(a, pairs.map((pair) => pair.nameA), signal);
   const floatsB = await readFloat64(b, pairs.map((pair) => pair.nameB), signal);

@@ -75,7 +75,7 @@ export async function mergeCheckpoints(options: MergeOptions): Promise<MergeSumm
     for (const other of others) {
       checkShapes(a, other);
       if (options.align) {
-        const aligned = await alignToReference(a, other, options.spec, { ...DEFAULT_MATCHING, ...options.matching }, signal);
+        const aligned = await alignToReference(a, other, options.spec, { ...DEFAULT_MATCHING, ...options.matching }, signal, { graph: options.graph });
         specSources.push(aligned.spec.source);
         floatsA ??= aligned.floatsA;
         contributions.push(new Map(aligned.pairs.map((pair) => [pair.nameA, aligned.alignedB.get(pair.nameB) as Float64Array])));
