@@ -19,22 +19,35 @@ const PROTO = 0x80, EMPTY_TUPLE = 0x29, MARK = 0x28, REDUCE = 0x52, TUPLE = 0x74
 /** SETITEMS batch size, as Python's pickler uses. */
 const BATCH_SIZE = 1000;
 
+/** A growing byte buffer with the opcode encoders the state dict needs. */
 class PickleBuilder {
-  private readonly chunks: Uint8Array[] = [];
+  private buffer = new Uint8Array(1 << 16);
+  private length = 0;
   private readonly memo = new Map<string, number>();
+  private readonly encoder = new TextEncoder();
+
+  private reserve(count: number): void {
+    if (this.length + count <= this.buffer.length) return;
+    let capacity = this.buffer.length * 2;
+    while (capacity < this.length + count) capacity *= 2;
+    const grown = new Uint8Array(capacity);
+    grown.set(this.buffer.subarray(0, this.length));
+    this.buffer = grown;
+  }
 
   byte(...values: number[]): void {
-    this.chunks.push(Uint8Array.from(values));
+    this.reserve(values.length);
+    for (const value of values) this.buffer[this.length++] = value;
   }
 
   bytes(data: Uint8Array): void {
-    this.chunks.push(data);
+    this.reserve(data.length);
+    this.buffer.set(data, this.length);
+    this.length += data.length;
   }
 
   uint32(value: number): void {
-    const raw = new Uint8Array(4);
-    new DataView(raw.buffer).setUint32(0, value, true);
-    this.bytes(raw);
+    this.byte(value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff);
   }
 
   int(value: number): void {
@@ -42,9 +55,7 @@ class PickleBuilder {
     else if (value >= 0 && value < 0x10000) this.byte(BININT2, value & 0xff, value >> 8);
     else if (value >= -0x80000000 && value < 0x80000000) {
       this.byte(BININT);
-      const raw = new Uint8Array(4);
-      new DataView(raw.buffer).setInt32(0, value, true);
-      this.bytes(raw);
+      this.uint32(value >>> 0);
     } else {
       // LONG1: little-endian two's complement with a sign byte to spare.
       const raw: number[] = [];
@@ -59,7 +70,7 @@ class PickleBuilder {
   }
 
   text(value: string): void {
-    const encoded = new TextEncoder().encode(value);
+    const encoded = this.encoder.encode(value);
     this.byte(BINUNICODE);
     this.uint32(encoded.length);
     this.bytes(encoded);
@@ -74,7 +85,7 @@ class PickleBuilder {
       return;
     }
     this.byte(GLOBAL);
-    this.bytes(new TextEncoder().encode(key));
+    this.bytes(this.encoder.encode(key));
     this.put(key);
   }
 
@@ -104,14 +115,7 @@ class PickleBuilder {
   }
 
   finish(): Uint8Array {
-    const total = this.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-    const output = new Uint8Array(total);
-    let offset = 0;
-    for (const chunk of this.chunks) {
-      output.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return output;
+    return this.buffer.slice(0, this.length);
   }
 }
 

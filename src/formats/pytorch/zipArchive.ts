@@ -137,6 +137,12 @@ function invalidZip(path: string, error: Error | null): CheckpointError {
 export async function recordDataOffset(file: RandomAccessFile, record: ZipRecord): Promise<number> {
   const headerOffset = record.entry.relativeOffsetOfLocalHeader;
   const header = await file.read(headerOffset, 30, `the local header of zip record ${record.name}`);
+  return dataOffsetFromHeader(file, record, header);
+}
+
+/** Checks a record's 30-byte local header and returns the absolute offset of its data. */
+function dataOffsetFromHeader(file: RandomAccessFile, record: ZipRecord, header: Uint8Array): number {
+  const headerOffset = record.entry.relativeOffsetOfLocalHeader;
   const view = new DataView(header.buffer, header.byteOffset, 30);
   if (view.getUint32(0, true) !== 0x04034b50) {
     throw new CheckpointError(file.path, `zip record ${record.name} has no local header at byte ${headerOffset}; the archive is corrupt`, { offset: headerOffset });
@@ -150,6 +156,37 @@ export async function recordDataOffset(file: RandomAccessFile, record: ZipRecord
     );
   }
   return dataOffset;
+}
+
+/** Span of the file read at once when local headers lie close together, in bytes. */
+const HEADER_WINDOW_BYTES = 1 << 16;
+
+/**
+ * Returns the data offset of each record, like `recordDataOffset`, in the order given. Headers within
+ * HEADER_WINDOW_BYTES of each other are read in one piece, so thousands of small tensors take few reads.
+ */
+export async function recordDataOffsets(file: RandomAccessFile, records: readonly ZipRecord[]): Promise<number[]> {
+  const order = records.map((_, index) => index);
+  order.sort((a, b) => records[a].entry.relativeOffsetOfLocalHeader - records[b].entry.relativeOffsetOfLocalHeader);
+  const offsets = new Array<number>(records.length);
+  let window: { start: number; bytes: Uint8Array } | undefined;
+  for (let position = 0; position < order.length; position++) {
+    const record = records[order[position]];
+    const headerOffset = record.entry.relativeOffsetOfLocalHeader;
+    if (window === undefined || headerOffset < window.start || headerOffset + 30 > window.start + window.bytes.length) {
+      // Extend the window over the following headers that fit, and no further.
+      let end = headerOffset + 30;
+      for (let next = position + 1; next < order.length; next++) {
+        const nextEnd = records[order[next]].entry.relativeOffsetOfLocalHeader + 30;
+        if (nextEnd - headerOffset > HEADER_WINDOW_BYTES) break;
+        end = nextEnd;
+      }
+      window = { start: headerOffset, bytes: await file.read(headerOffset, end - headerOffset, `the local headers from zip record ${record.name}`) };
+    }
+    const header = window.bytes.subarray(headerOffset - window.start, headerOffset - window.start + 30);
+    offsets[order[position]] = dataOffsetFromHeader(file, record, header);
+  }
+  return offsets;
 }
 
 /** Reads a whole record into memory, inflating it when compressed; records above `limit` bytes are rejected. */

@@ -8,7 +8,7 @@ import { interpretPickle } from './interpret';
 import { layoutCheckpoint } from './layout';
 import { PytorchCheckpoint } from './pytorchCheckpoint';
 import { placeTensors, type StorageLocation } from './tensors';
-import { listZip, readRecord, recordDataOffset, type ZipListing, type ZipRecord } from './zipArchive';
+import { listZip, readRecord, recordDataOffset, recordDataOffsets, type ZipListing, type ZipRecord } from './zipArchive';
 
 export async function openPytorchZip(file: RandomAccessFile): Promise<Checkpoint> {
   const listing = await listZip(file.path, file.size);
@@ -45,28 +45,22 @@ async function openListed(file: RandomAccessFile, listing: ZipListing): Promise<
   return new PytorchCheckpoint(path, 'pytorch-zip', file, placed, layout.metadata, pickleReport(globals), byteOrder, () => listing.zip.close());
 }
 
-/** Local header reads in flight at once; each reads 30 bytes. */
-const HEADER_READS_IN_FLIGHT = 64;
-
-/** Finds each storage record's data offset, reading the local headers a batch at a time. */
+/** Finds each storage record's data offset. */
 async function locateRecords(file: RandomAccessFile, records: ReadonlyMap<string, ZipRecord>): Promise<Map<string, StorageLocation>> {
-  const locations = new Map<string, StorageLocation>();
   const keys = [...records.keys()];
-  for (let first = 0; first < keys.length; first += HEADER_READS_IN_FLIGHT) {
-    const batch = keys.slice(first, first + HEADER_READS_IN_FLIGHT);
-    const offsets = await Promise.all(batch.map((key) => recordDataOffset(file, records.get(key) as ZipRecord)));
-    batch.forEach((key, index) => {
-      const record = records.get(key) as ZipRecord;
-      locations.set(key, {
-        offset: offsets[index],
-        byteLength: record.uncompressedSize,
-        description: `zip record ${record.name}`,
-        ...(record.compressionMethod === 0 ? {} : {
-          unreadable: `its zip record ${record.name} is compressed (method ${record.compressionMethod}), but tensor data must be stored uncompressed as torch.save writes it; re-save the checkpoint with torch.save`,
-        }),
-      });
+  const offsets = await recordDataOffsets(file, keys.map((key) => records.get(key) as ZipRecord));
+  const locations = new Map<string, StorageLocation>();
+  keys.forEach((key, index) => {
+    const record = records.get(key) as ZipRecord;
+    locations.set(key, {
+      offset: offsets[index],
+      byteLength: record.uncompressedSize,
+      description: `zip record ${record.name}`,
+      ...(record.compressionMethod === 0 ? {} : {
+        unreadable: `its zip record ${record.name} is compressed (method ${record.compressionMethod}), but tensor data must be stored uncompressed as torch.save writes it; re-save the checkpoint with torch.save`,
+      }),
     });
-  }
+  });
   return locations;
 }
 

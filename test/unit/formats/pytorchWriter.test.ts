@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NamedTensor } from '../../../src/formats/checkpoint';
@@ -132,6 +132,31 @@ test('more than one SETITEMS batch', async () => {
   assert.equal(loaded.tensors[1233].name, 'layer1233.bias');
   assert.deepEqual(loaded.tensors[1233].values, [1233]);
   assert.deepEqual(loaded.tensors[999].values, [999]);
+});
+
+test('zip64 directory for 66000 records', async () => {
+  // More than 65535 records need the ZIP64 end of central directory; Python's zipfile checks it and every CRC.
+  const path = join(folder, 'zip64.pt');
+  const count = 66_000;
+  const tensors: NamedTensor[] = Array.from({ length: count }, (_, i) => ({
+    name: `t${i}`, dtype: 'I32', shape: [], data: new Int32Array([i]),
+  }));
+  await writePytorchZip(path, tensors, { inputs: [] });
+  const check = `import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as archive:
+    print(len(archive.namelist()), archive.testzip())`;
+  const output = execFileSync('/usr/bin/python3', ['-c', check, path], { encoding: 'utf8' }).trim();
+  assert.equal(output, `${count + 3} None`);
+  const tail = readFileSync(path).subarray(-98);
+  assert.equal(tail.readUInt32LE(0), 0x06064b50, 'ZIP64 end of central directory record');
+  assert.equal(tail.readUInt32LE(56), 0x07064b50, 'ZIP64 locator');
+  const checkpoint = await openPytorch(path);
+  try {
+    assert.equal(checkpoint.tensors.length, count);
+    assert.deepEqual([...await checkpoint.readTensor(`t${count - 1}`, 'float32')], [count - 1]);
+  } finally {
+    await checkpoint.close();
+  }
 });
 
 test('writer rejects bad tensors', async () => {
