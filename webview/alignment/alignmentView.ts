@@ -131,7 +131,7 @@ export class AlignmentView {
     const fraction = progress.total ? ` ${progress.done ?? 0} of ${progress.total}` : '';
     this.progressSlot.replaceChildren(element('div', { class: 'progress' },
       createProgressRing(`${message.job} in progress`),
-      element('span', {}, `${jobTitles[message.job]}: ${progress.stage}${fraction}${progress.message ? `, ${progress.message}` : ''}`),
+      element('span', {}, `${jobTitles[message.job] ?? message.job}: ${progress.stage}${fraction}${progress.message ? `, ${progress.message}` : ''}`),
     ));
   }
 

@@ -20,8 +20,11 @@ type Layer = AlignmentReportData['layers'][number];
 
 /** Orders layers by name (natural order) or by a value, largest first. */
 export function sortLayers(layers: readonly Layer[], sort: LayerSort): Layer[] {
-  const value = (layer: Layer) =>
-    sort === 'cosineBefore' ? layer.cosineBefore : sort === 'cosineAfter' ? layer.cosineAfter : layer.cosineAfter - layer.cosineBefore;
+  const value = (layer: Layer): number => {
+    if (sort === 'cosineBefore') return layer.cosineBefore;
+    if (sort === 'cosineAfter') return layer.cosineAfter;
+    return layer.cosineAfter - layer.cosineBefore;
+  };
   return [...layers].sort((a, b) => (sort === 'tensor' ? compareNatural(a.tensor, b.tensor) : value(b) - value(a) || compareNatural(a.tensor, b.tensor)));
 }
 

@@ -139,9 +139,11 @@ export class InspectorView {
     }
 
     this.refreshRows();
-    const selected = this.selectedName;
+    // The saved selection is a tensor name or a group key (see `rowKey`); only a tensor has statistics.
+    const selected = this.state.selected;
     const entry = selected ? data.tensors.find((tensor) => tensor.name === selected) : undefined;
-    this.table.selectKey(entry?.name);
+    this.selectedName = entry?.name;
+    this.table.selectKey(selected);
     this.table.scrollTop = this.state.scrollTop;
     if (entry) this.showTensor(entry.name);
     else this.statisticsPanel.showEmpty();

@@ -1,5 +1,6 @@
 // Collapsible tree of the checkpoint's metadata object, built from native <details> elements.
 import { element } from '../components/dom';
+import { formatCount } from '../logic/format';
 
 const maxStringLength = 400;
 const maxChildren = 500;
@@ -29,8 +30,10 @@ function createEntry(key: string, value: unknown, depth: number): HTMLElement {
 
 function formatLeaf(value: unknown): HTMLElement {
   if (typeof value === 'string') {
-    const shown = value.length > maxStringLength ? `${value.slice(0, maxStringLength)}… (${value.length} characters)` : value;
-    return element('span', { class: 'json-string', title: value.length > maxStringLength ? undefined : value }, JSON.stringify(shown));
+    if (value.length <= maxStringLength) return element('span', { class: 'json-string', title: value }, JSON.stringify(value));
+    return element('span', {},
+      element('span', { class: 'json-string' }, `${JSON.stringify(value.slice(0, maxStringLength))}…`),
+      element('span', { class: 'muted' }, ` (${formatCount(value.length)} characters, first ${maxStringLength} shown)`));
   }
   return element('span', { class: `json-${value === null ? 'null' : typeof value}` }, String(value));
 }
