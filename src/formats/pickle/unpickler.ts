@@ -14,8 +14,9 @@ export const MAX_STACK = 1_000_000;
 /** Maximum memo entries. */
 export const MAX_MEMO = 10_000_000;
 /**
- * Maximum nesting depth of containers and calls. Real checkpoints stay below 50, and the interpretation that
- * follows recurses once per level, so this also keeps it far from the JavaScript stack limit.
+ * Maximum nesting depth of containers and calls. Checkpoints nest a few levels deep (an estimate from the
+ * fixtures' Lightning checkpoints), and the interpretation that follows recurses once per level, so this also
+ * keeps it far from the JavaScript stack limit.
  */
 export const MAX_NESTING = 256;
 /** Maximum size of one integer (LONG1, LONG4), so that converting it stays fast. */

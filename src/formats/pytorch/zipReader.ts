@@ -74,7 +74,7 @@ function findDataPickle(listing: ZipListing): ZipRecord | undefined {
   return best;
 }
 
-/** torch.save records the writer's byte order since 2.1; files without the record are little-endian. */
+/** Reads the `byteorder` record that newer torch.save versions write (torch 1.13 does not); without it, little-endian. */
 async function readByteOrder(file: RandomAccessFile, listing: ZipListing, prefix: string): Promise<ByteOrder> {
   const record = listing.records.get(`${prefix}byteorder`);
   if (record === undefined) return 'little';
