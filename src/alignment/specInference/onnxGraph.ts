@@ -112,6 +112,11 @@ class GraphWalker {
       this.values.set(output, { kind: 'constant', shape, tensor, transposed: false });
       return;
     }
+    if (op === 'Identity' && inputs[0]?.kind === 'constant') {
+      // Exporters route tied weights through Identity nodes; the output still names the same initializer.
+      this.values.set(output, inputs[0]);
+      return;
+    }
     if (op === 'Transpose' && inputs[0]?.kind === 'constant') {
       this.values.set(output, this.transposeConstant(node, inputs[0]));
       return;

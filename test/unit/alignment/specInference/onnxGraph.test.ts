@@ -126,16 +126,27 @@ function transposed(data: Float32Array, rows: number, columns: number): Float32A
   return result;
 }
 
-async function writeSmallGraph(path: string, tensors: Record<string, Float32Array>, extraNode?: onnx.INodeProto, biasThroughIdentity = false): Promise<void> {
+interface GraphVariant {
+  /** A node between the residual Add and the head, reading `h5` and writing `h6`. */
+  readonly extraNode?: onnx.INodeProto;
+  /** Routes b1 through an Identity node, then through Abs, which makes it a computed value. */
+  readonly computedBias?: boolean;
+  /** Routes w1 through an Identity node, as exporters do for tied weights. */
+  readonly weightThroughIdentity?: boolean;
+}
+
+async function writeSmallGraph(path: string, tensors: Record<string, Float32Array>, variant: GraphVariant = {}): Promise<void> {
+  const { extraNode, computedBias = false, weightThroughIdentity = false } = variant;
   const valueInfo = (name: string, dims: (number | string)[]): onnx.IValueInfoProto => ({
     name,
     type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((dim) => (typeof dim === 'number' ? { dimValue: dim } : { dimParam: dim })) } } },
   });
   const nodes: onnx.INodeProto[] = [
-    { opType: 'Transpose', name: 'transpose_w1', input: ['w1'], output: ['w1_t'], attribute: [{ name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 0] }] },
+    ...(weightThroughIdentity ? [{ opType: 'Identity', name: 'tie_w1', input: ['w1'], output: ['w1_tied'] }] : []),
+    { opType: 'Transpose', name: 'transpose_w1', input: [weightThroughIdentity ? 'w1_tied' : 'w1'], output: ['w1_t'], attribute: [{ name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 0] }] },
     { opType: 'MatMul', name: 'matmul_1', input: ['x', 'w1_t'], output: ['h1'] },
-    ...(biasThroughIdentity ? [{ opType: 'Identity', name: 'copy_b1', input: ['b1'], output: ['b1_copy'] }] : []),
-    { opType: 'Add', name: 'add_b1', input: ['h1', biasThroughIdentity ? 'b1_copy' : 'b1'], output: ['h2'] },
+    ...(computedBias ? [{ opType: 'Identity', name: 'copy_b1', input: ['b1'], output: ['b1_copy'] }, { opType: 'Abs', name: 'abs_b1', input: ['b1_copy'], output: ['b1_abs'] }] : []),
+    { opType: 'Add', name: 'add_b1', input: ['h1', computedBias ? 'b1_abs' : 'b1'], output: ['h2'] },
     { opType: 'Relu', name: 'relu', input: ['h2'], output: ['h3'] },
     { opType: 'MatMul', name: 'matmul_2', input: ['h3', 'onnx::MatMul_9'], output: ['h4'] },
     { opType: 'Add', name: 'residual', input: ['h4', 'x'], output: ['h5'] },
@@ -187,10 +198,25 @@ describe('spec inference from a written graph', () => {
     });
   });
 
+  it('follows Identity nodes on weights', async () => {
+    await withTemporaryDirectory(async (directory) => {
+      const graphPath = join(directory, 'small.onnx');
+      await writeSmallGraph(graphPath, tensors, { weightThroughIdentity: true });
+      const a = await openOnnx(graphPath);
+      try {
+        const inferred = await inferSpecFromGraph(graphPath, a);
+        assert.deepEqual(inferred.spec.axes['w1'], ['P_w1', null]);
+        assert.deepEqual(inferred.spec.axes['onnx::MatMul_9'], ['P_w1', null]);
+      } finally {
+        await a.close();
+      }
+    });
+  });
+
   it('rejects an unknown operator by node name', async () => {
     await withTemporaryDirectory(async (directory) => {
       const graphPath = join(directory, 'small.onnx');
-      await writeSmallGraph(graphPath, tensors, { opType: 'TopK', name: 'odd_node', input: ['h5'], output: ['h6'] });
+      await writeSmallGraph(graphPath, tensors, { extraNode: { opType: 'TopK', name: 'odd_node', input: ['h5'], output: ['h6'] } });
       const a = await openOnnx(graphPath);
       try {
         await assert.rejects(inferSpecFromGraph(graphPath, a), /^SpecInferenceError: node "odd_node" \(TopK\): this operator is not supported/);
@@ -203,7 +229,7 @@ describe('spec inference from a written graph', () => {
   it('rejects a computed bias on permuted channels', async () => {
     await withTemporaryDirectory(async (directory) => {
       const graphPath = join(directory, 'small.onnx');
-      await writeSmallGraph(graphPath, tensors, undefined, true);
+      await writeSmallGraph(graphPath, tensors, { computedBias: true });
       const a = await openOnnx(graphPath);
       try {
         await assert.rejects(inferSpecFromGraph(graphPath, a), /^SpecInferenceError: node "add_b1" \(Add\): a value computed from initializer "b1" varies along a permuted channel axis/);
