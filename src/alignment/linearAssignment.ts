@@ -11,8 +11,8 @@ const AUGMENTING_ROW_REDUCTION_PASSES = 2;
 
 /**
  * Largest fraction of rows a warm start may leave free before the solver starts cold instead. Past
- * about half, the previous duals left more shortest path work than a cold start did (random and
- * similarity-like matrices, n = 2048, perturbations from 1e-9 to 0.1 of the entry range).
+ * about half, the previous duals left more rows for the shortest path phase than a cold start did
+ * (random and similarity-like matrices, n = 2048, perturbations from 1e-9 to 0.1 of the entry range).
  */
 const WARM_START_MAX_FREE_FRACTION = 0.5;
 
@@ -35,7 +35,8 @@ export interface AssignmentResult {
   /**
    * Column duals v of an optimal dual solution, with row duals u such that
    * cost[i][j] - u[i] - v[j] >= 0 (minimize) or u[i] + v[j] - cost[i][j] >= 0 (maximize), with
-   * equality on assigned pairs. Pass them back through `warmStart`.
+   * equality on assigned pairs. When rows < columns, unassigned columns have dual 0 and the others
+   * <= 0 (minimize) or >= 0 (maximize). Pass them back through `warmStart`.
    */
   columnDual: Float64Array;
 }
@@ -81,7 +82,8 @@ export function solveLinearAssignment(
   for (let i = 0; i < rows; i++) total += cost[i * columns + state.rowToColumn[i]];
   const columnDual = state.columnDual;
   if (sign < 0) {
-    for (let j = 0; j < columns; j++) columnDual[j] = -columnDual[j];
+    // 0 - v rather than -v, so a dual of 0 stays +0.
+    for (let j = 0; j < columns; j++) columnDual[j] = 0 - columnDual[j];
   }
   return { rowToColumn: state.rowToColumn, total, columnDual };
 }

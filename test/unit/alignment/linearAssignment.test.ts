@@ -156,6 +156,7 @@ function assertDualCertificate(result: AssignmentResult, cost: Float64Array | Fl
     if (used[j] === 1) continue;
     const gap = maximumDual - sign * result.columnDual[j];
     assert.ok(gap <= tolerance, `${context}: free column ${j} has dual ${gap} below the largest`);
+    assert.equal(result.columnDual[j], 0, `${context}: free column ${j} dual`);
   }
 }
 
@@ -364,7 +365,7 @@ function solveFromWarmStart(cost: Float64Array, rows: number, columns: number, m
   for (const row of freeRows) augmentFromFreeRow(state, row);
   let total = 0;
   for (let i = 0; i < rows; i++) total += cost[i * columns + state.rowToColumn[i]];
-  const columnDual = state.columnDual.map((value) => sign * value);
+  const columnDual = state.columnDual.map((value) => (maximize ? 0 - value : value));
   return { rowToColumn: state.rowToColumn, total, columnDual };
 }
 
