@@ -1,30 +1,38 @@
 // `diff A B [--json] [--stats] [--align]`: structural and statistical comparison of two checkpoints.
 // Exit status 0 when structure, metadata and values are identical, 3 when they differ, 1 on invalid input.
+import { diffAfterAlignment, type AlignedDifferences } from '../comparison/alignedDifference';
 import { diffCheckpoints, type CheckpointDiff } from '../comparison/checkpointDiff';
 import type { TensorDifference } from '../comparison/tensorDifference';
 import { openCheckpoint } from '../formats/open';
-import type { CommandDefinition } from './command';
+import { stringFlag, type CommandDefinition } from './command';
 import { formatTable } from './textFormat';
 
 export const EXIT_DIFFERENT = 3;
 
 export const diffCommand: CommandDefinition = {
   name: 'diff',
-  usage: 'A B [--json] [--stats]',
+  usage: 'A B [--json] [--stats] [--align [--spec auto|FILE] [--graph MODEL.onnx]]',
   summary: 'Compare two checkpoints: tensors added, removed or changed, metadata, and how far each shared tensor moved.',
   positionals: [2, 2],
   options: [
     { name: 'json', kind: 'switch', description: 'Write the comparison as JSON to standard output.' },
     { name: 'stats', kind: 'switch', description: 'Add, per shared tensor, relative L2 difference, cosine similarity, max absolute difference, and each side\'s mean and standard deviation.' },
+    { name: 'align', kind: 'switch', description: 'Also give the numbers after weight matching B onto A (implies --stats; reads both models into memory).' },
+    { name: 'spec', kind: 'value', valueName: 'auto|FILE', description: 'Permutation spec for --align (default auto).' },
+    { name: 'graph', kind: 'value', valueName: 'MODEL.onnx', description: 'ONNX export of the model, to infer the spec for --align.' },
   ],
   async run([pathA, pathB], flags, io) {
     const a = await openCheckpoint(pathA);
     try {
       const b = await openCheckpoint(pathB);
       try {
-        const diff = await diffCheckpoints(a, b, { statistics: Boolean(flags.stats), signal: io.signal });
-        if (flags.json) io.stdout.write(`${JSON.stringify(diffJson(pathA, pathB, diff), null, 2)}\n`);
-        else io.stdout.write(diffText(pathA, pathB, diff, Boolean(flags.stats)));
+        const withStats = Boolean(flags.stats || flags.align);
+        const diff = await diffCheckpoints(a, b, { statistics: withStats, signal: io.signal });
+        const aligned = flags.align
+          ? await diffAfterAlignment(a, b, diff.structure.shared, { spec: stringFlag(flags, 'spec') ?? 'auto', graph: stringFlag(flags, 'graph'), signal: io.signal })
+          : undefined;
+        if (flags.json) io.stdout.write(`${JSON.stringify(diffJson(pathA, pathB, diff, aligned), null, 2)}\n`);
+        else io.stdout.write(diffText(pathA, pathB, diff, withStats, aligned));
         return diff.identical ? 0 : EXIT_DIFFERENT;
       } finally {
         await b.close();
@@ -35,18 +43,20 @@ export const diffCommand: CommandDefinition = {
   },
 };
 
-function diffJson(pathA: string, pathB: string, diff: CheckpointDiff): object {
+function diffJson(pathA: string, pathB: string, diff: CheckpointDiff, aligned?: AlignedDifferences): object {
   const { structure } = diff;
   return {
     a: pathA,
     b: pathB,
     identical: diff.identical,
+    ...(aligned ? { alignment: { spec: aligned.specSource } } : {}),
     onlyInA: structure.onlyInA,
     onlyInB: structure.onlyInB,
     changed: structure.shared.filter((tensor) => !tensor.sameShape || !tensor.sameDtype),
     shared: structure.shared.filter((tensor) => tensor.sameShape).map((tensor) => ({
       ...tensor,
       ...(diff.values.has(tensor.name) ? { stats: finiteJson(diff.values.get(tensor.name)!) } : {}),
+      ...(aligned?.values.has(tensor.name) ? { alignedStats: finiteJson(aligned.values.get(tensor.name)!) } : {}),
     })),
     metadata: structure.metadata,
   };
@@ -58,7 +68,7 @@ function finiteJson(difference: TensorDifference): Record<string, unknown> {
     [key, typeof value === 'number' && !Number.isFinite(value) ? String(value) : value]));
 }
 
-function diffText(pathA: string, pathB: string, diff: CheckpointDiff, withStats: boolean): string {
+function diffText(pathA: string, pathB: string, diff: CheckpointDiff, withStats: boolean, aligned?: AlignedDifferences): string {
   const { structure } = diff;
   const lines = [`A: ${pathA}`, `B: ${pathB}`, diff.identical ? 'identical' : 'different', ''];
   const describe = (side: { rawName: string; dtype: string; shape: readonly number[] }) => `${side.rawName} ${side.dtype} [${side.shape.join(', ')}]`;
@@ -76,13 +86,21 @@ function diffText(pathA: string, pathB: string, diff: CheckpointDiff, withStats:
   const shared = structure.shared.filter((tensor) => tensor.sameShape);
   lines.push(`shared tensors: ${shared.length}`);
   if (withStats) {
-    const format = (value: number | null) => (value === null ? '' : value.toPrecision(4));
+    const format = (value: number | null | undefined) => (value === null || value === undefined ? '' : value.toPrecision(4));
     const rows = shared.map((tensor) => {
       const stats = diff.values.get(tensor.name)!;
-      return [tensor.name, format(stats.relativeL2), format(stats.cosine), format(stats.maxAbsDifference),
+      const row = [tensor.name, format(stats.relativeL2), format(stats.cosine), format(stats.maxAbsDifference),
         format(stats.meanA), format(stats.stdA), format(stats.meanB), format(stats.stdB)];
+      if (!aligned) return row;
+      const after = aligned.values.get(tensor.name);
+      return [...row, format(after?.relativeL2), format(after?.cosine)];
     });
-    lines.push(formatTable(['tensor', 'rel. L2', 'cosine', 'max |A-B|', 'mean A', 'std A', 'mean B', 'std B'], rows));
+    const header = ['tensor', 'rel. L2', 'cosine', 'max |A-B|', 'mean A', 'std A', 'mean B', 'std B'];
+    if (aligned) {
+      lines.push(`aligned with spec: ${aligned.specSource}`);
+      header.push('rel. L2 aligned', 'cosine aligned');
+    }
+    lines.push(formatTable(header, rows));
   }
   return `${lines.join('\n')}\n`;
 }

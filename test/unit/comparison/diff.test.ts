@@ -115,3 +115,19 @@ test('diff command exit status and JSON', () => {
   assert.match(missing.stderr, /does-not-exist\.safetensors/);
   assert.doesNotMatch(missing.stderr, /\n\s+at /, 'no stack trace without --verbose');
 });
+
+test('diff --align shrinks the difference of two seeds', () => {
+  const result = runCli('diff', `${models}/mlp_s0.safetensors`, `${models}/mlp_s1.safetensors`, '--align', '--json');
+  assert.equal(result.status, 3, result.stderr);
+  const report = JSON.parse(result.stdout) as {
+    alignment: { spec: string };
+    shared: { name: string; stats: { relativeL2: number; cosine: number }; alignedStats?: { relativeL2: number; cosine: number } }[];
+  };
+  assert.match(report.alignment.spec, /chain/);
+  for (const name of ['fc1.weight', 'fc2.weight', 'fc3.weight']) {
+    const tensor = report.shared.find((candidate) => candidate.name === name)!;
+    assert.ok(tensor.alignedStats, `${name} has aligned numbers`);
+    assert.ok(tensor.alignedStats.relativeL2 < tensor.stats.relativeL2, `${name}: ${tensor.alignedStats.relativeL2} < ${tensor.stats.relativeL2}`);
+    assert.ok(tensor.alignedStats.cosine > tensor.stats.cosine + 0.2, `${name}: cosine ${tensor.stats.cosine} -> ${tensor.alignedStats.cosine}`);
+  }
+});
