@@ -136,7 +136,9 @@ function validateWarmStart(warmStart: { rowToColumn: Int32Array; columnDual: Flo
   for (let i = 0; i < rows; i++) {
     const column = rowToColumn[i];
     if (column < 0 || column >= columns || seen[column] === 1) {
-      throw new Error(`Invalid warm start: rowToColumn[${i}] = ${column} is out of range or repeats a column.`);
+      throw new Error(
+        `Invalid warm start: rowToColumn[${i}] = ${column} is out of range 0..${columns - 1} or repeats a column. Pass the rowToColumn of a previous result.`,
+      );
     }
     seen[column] = 1;
   }

@@ -128,9 +128,10 @@ export function reduceFreeRows(state: AssignmentState, freeRows: Int32Array, pas
 }
 
 /**
- * Restores a previous solution as a starting point: keeps its column duals, takes each row dual as
- * the row minimum of the reduced costs (which makes the duals feasible for any matrix) and keeps
- * only the previous pairs that are still minima of their row. The rest stay free for the exact phase.
+ * Restores a previous solution as a starting point. It keeps the previous column duals and takes
+ * each row dual as the row minimum of the reduced costs, which makes the duals feasible for any
+ * matrix. Only the previous pairs that are still minima of their row are kept, and the other rows
+ * stay free for the later phases.
  *
  * For rectangular problems the duals are first shifted so their maximum is 0, and every column left
  * free gets dual 0 as the invariant requires. Raising a dual can make another kept pair non-minimal,
