@@ -36,8 +36,9 @@ export function augmentFromFreeRow(state: AssignmentState, freeRow: number): voi
     }
   }
 
-  // Each scan runs over all columns in memory order, which measured faster than a compacted list
-  // of open columns. A settled column is parked with dual -Infinity and distance +Infinity, so
+  // Each scan runs over all columns in memory order. In paired runs at n = 2048 this beat scanning
+  // a compacted list of open columns in 10 of 12 cases, by up to 1.9 times (a loaded machine, so
+  // the margins are rough). A settled column is parked with dual -Infinity and distance +Infinity, so
   // every scan computes +Infinity for it and never updates or selects it. Its real dual and
   // distance wait in the settled arrays. Rows <= columns guarantees a free column is reached.
   let settled = 0;
