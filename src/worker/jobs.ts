@@ -3,6 +3,11 @@ import { openCheckpoint } from '../formats/open';
 import { computeTensorStatistics } from '../formats/statistics';
 import type { JobProgress, JobRequest, JobType, JobTypes } from '../protocol/workerMessages';
 import { runAlignJob } from './alignJob';
+import { runAlignViewJob } from './alignViewJob';
+import { runDiffJob } from './diffJob';
+import { runEvalJob } from './evalJob';
+import { runInspectJob } from './inspectJob';
+import { runMergeJob } from './mergeJob';
 
 export interface JobContext {
   readonly signal: AbortSignal;
@@ -22,6 +27,11 @@ const handlers: JobHandlers = {
       await checkpoint.close();
     }
   },
+  inspect: runInspectJob,
+  alignView: runAlignViewJob,
+  eval: runEvalJob,
+  merge: runMergeJob,
+  diff: runDiffJob,
 };
 
 export function runJob(job: JobRequest, context: JobContext): Promise<unknown> {

@@ -1,0 +1,74 @@
+// The `alignView` job for the alignment panel: the `align` pipeline, then the unit similarity matrices before and
+// after alignment, and the spec as `*.permspec.json` text for "Save Spec".
+import { alignCheckpoints, DEFAULT_ALIGN_SETTINGS } from '../alignment/alignCheckpoints';
+import { chooseSpec } from '../alignment/specChoice';
+import { serializePermutationSpec } from '../alignment/specInference';
+import type { Checkpoint } from '../formats/checkpoint';
+import { openCheckpoint } from '../formats/open';
+import type { JobRequest, JobResult } from '../protocol/workerMessages';
+import type { JobContext } from './jobs';
+import { computeHeatmaps } from './similarityMatrices';
+
+export async function runAlignViewJob(request: JobRequest<'alignView'>, context: JobContext): Promise<JobResult<'alignView'>> {
+  const { options } = request;
+  const started = performance.now();
+  context.log('info', `alignView: ${request.b} onto ${request.a}, spec ${options.spec ?? 'auto'}`);
+  const outcome = await alignCheckpoints({
+    pathA: request.a,
+    pathB: request.b,
+    spec: options.spec ?? 'auto',
+    graph: options.graph,
+    settings: {
+      seed: options.seed ?? DEFAULT_ALIGN_SETTINGS.seed,
+      order: options.order ?? DEFAULT_ALIGN_SETTINGS.order,
+      maxSweeps: options.maxSweeps ?? DEFAULT_ALIGN_SETTINGS.maxSweeps,
+      precision: options.precision ?? DEFAULT_ALIGN_SETTINGS.precision,
+      executionProvider: options.executionProvider ?? DEFAULT_ALIGN_SETTINGS.executionProvider,
+    },
+  }, {
+    signal: context.signal,
+    onStage: (stage) => context.onProgress({ stage, message: stage }),
+    onProgress: ({ sweep, permutation, objective }) => context.onProgress({
+      stage: 'matching',
+      sweep,
+      objective,
+      message: `sweep ${sweep}, ${permutation}, objective ${objective.toPrecision(6)}`,
+    }),
+  });
+  const { report } = outcome;
+  context.log('info', `alignView: matched in ${report.seconds.match.toFixed(2)} s, ${report.sweeps} sweeps, provider ${report.executionProviderReason}`);
+
+  context.onProgress({ stage: 'similarity', message: 'computing unit similarity matrices' });
+  const heatmapStart = performance.now();
+  const permutations = new Map(Object.entries(report.permutations));
+  const heatmaps = await withBoth(request.a, request.b, async (a, b) => {
+    const spec = (await chooseSpec(options.spec ?? 'auto', a, b, { graph: options.graph })).resolved;
+    const costTensors = spec.tensors.filter((tensor) => tensor.cost);
+    const floatsA = new Map<string, Float32Array>();
+    const floatsB = new Map<string, Float32Array>();
+    for (const tensor of costTensors) {
+      context.signal.throwIfAborted();
+      floatsA.set(tensor.nameA, await a.readTensor(tensor.nameA, 'float32'));
+      floatsB.set(tensor.nameB, await b.readTensor(tensor.nameB, 'float32'));
+    }
+    return computeHeatmaps(spec, floatsA, floatsB, permutations, context.signal);
+  });
+  const heatmapSeconds = (performance.now() - heatmapStart) / 1000;
+  context.log('info', `alignView: ${heatmaps.length} similarity matrices in ${heatmapSeconds.toFixed(2)} s; total ${((performance.now() - started) / 1000).toFixed(2)} s`);
+
+  return { report, heatmaps, specText: serializePermutationSpec(outcome.spec), specNotes: outcome.specNotes };
+}
+
+async function withBoth<T>(pathA: string, pathB: string, use: (a: Checkpoint, b: Checkpoint) => Promise<T>): Promise<T> {
+  const a = await openCheckpoint(pathA);
+  try {
+    const b = await openCheckpoint(pathB);
+    try {
+      return await use(a, b);
+    } finally {
+      await b.close();
+    }
+  } finally {
+    await a.close();
+  }
+}
