@@ -33,8 +33,11 @@ export async function inferSpecFromGraph(graphPath: string, a: Checkpoint): Prom
   }
 
   const notes = [`${permutations.size} permutation(s) from the ONNX graph: ${[...permutations].map(([name, size]) => `${name} (${size})`).join(', ')}`];
-  const traced = [...sources].filter(([initializer, source]) => initializer !== source.tensor && source.tensor in axes);
-  for (const [initializer, source] of traced) {
+  const renamed = [...sources].filter(([initializer, source]) => initializer !== source.tensor && source.tensor in axes);
+  const prefixed = renamed.filter(([initializer, source]) => !source.transposed && source.tensor.endsWith(`.${initializer}`));
+  if (prefixed.length > 0) notes.push(`${prefixed.length} initializer(s) matched checkpoint tensors by name after a wrapper prefix, such as "${prefixed[0][0]}" → "${prefixed[0][1].tensor}"`);
+  for (const [initializer, source] of renamed) {
+    if (prefixed.some(([name]) => name === initializer)) continue;
     notes.push(`initializer "${initializer}" is ${source.transposed ? 'the transpose of' : 'a copy of'} "${source.tensor}"`);
   }
   const unused = a.tensors.filter((entry) => isFloatingDType(entry.dtype) && !(entry.name in axes)).map((entry) => entry.name);

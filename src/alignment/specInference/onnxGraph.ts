@@ -343,8 +343,10 @@ class GraphWalker {
   }
 
   private newSpace(weight: Constant, size: number): number {
-    const source = this.resolve(weight.initializer as string);
-    const layer = (source?.tensor ?? (weight.initializer as string)).replace(/\.weight$/, '');
+    // The graph's own name has no wrapper prefix (`module.`); names the exporter made up come from the state dict.
+    const initializer = weight.initializer as string;
+    const named = initializer.startsWith('onnx::') ? (this.resolve(initializer)?.tensor ?? initializer) : initializer;
+    const layer = named.replace(/\.weight$/, '');
     const space = this.spaces.create(layer);
     this.sizes.set(space, size);
     return space;
