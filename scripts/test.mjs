@@ -1,4 +1,5 @@
-// Runs the whole test suite: type check, lint, build, unit tests, then the tests in a real VS Code.
+// Runs the whole test suite: type check, lint, build, unit tests, the webview tests in Chromium, then the tests
+// in a real VS Code.
 // Ends with one line of counts, `N passed, N failed`, and exits non-zero when anything failed.
 // Usage: node scripts/test.mjs [--unit-only] [FILE ...]  (FILE limits the unit tests to those files)
 import { spawnSync } from 'node:child_process';
@@ -72,6 +73,10 @@ countedStep('unit tests', unitCounts, 'node', [
   '--test-reporter=./scripts/count-reporter.mjs', `--test-reporter-destination=${unitCounts}`,
   ...unitFiles,
 ]);
+
+if (!unitOnly && existsSync('test/webview/run.mjs')) {
+  countedStep('webview tests in Chromium', join(outputDir, 'webview-counts.json'), 'node', ['test/webview/run.mjs']);
+}
 
 if (!unitOnly && existsSync('test/e2e/run.mjs')) {
   countedStep('tests in a real VS Code', join(outputDir, 'e2e-counts.json'), 'node', ['test/e2e/run.mjs']);
