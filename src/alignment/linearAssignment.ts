@@ -48,7 +48,7 @@ export interface AssignmentResult {
  * Float64 copy of the matrix for Float32 input.
  *
  * cost is row-major rows×columns, rows <= columns (rectangular allowed; every row is assigned).
- * Throws when an entry is NaN or infinite, when rows > columns, or when the sizes or the warm start
+ * Throws when an entry is NaN, infinite or above 1e300 in magnitude, when rows > columns, or when the sizes or the warm start
  * do not match the matrix.
  */
 export function solveLinearAssignment(
@@ -110,16 +110,24 @@ function validateShape(cost: Float64Array | Float32Array, rows: number, columns:
   }
 }
 
-/** Throws on the first NaN or infinite entry in row-major order. */
+/**
+ * Largest entry magnitude accepted. Duals and path lengths stay within a small multiple of
+ * rows · max |entry|, so this bound keeps them finite in float64 (max about 1.8e308) for any matrix
+ * that fits in memory.
+ */
+const MAX_ENTRY_MAGNITUDE = 1e300;
+
+/** Throws on the first NaN, infinite or overly large entry in row-major order. */
 function rejectNonFiniteEntries(cost: Float64Array | Float32Array, columns: number): void {
   for (let k = 0; k < cost.length; k++) {
     const value = cost[k];
-    // value - value is NaN for NaN and ±Infinity, and 0 for every finite value.
-    if (value - value !== 0) {
+    // The negated test is also true for NaN, where every comparison is false.
+    if (!(Math.abs(value) <= MAX_ENTRY_MAGNITUDE)) {
       const row = Math.floor(k / columns);
       const column = k - row * columns;
+      const problem = Number.isFinite(value) ? `${value}, larger in magnitude than ${MAX_ENTRY_MAGNITUDE}` : String(value);
       throw new Error(
-        `Invalid similarity matrix: entry at row ${row}, column ${column} is ${value}; linear assignment needs finite values. Check the tensors that produced this matrix for NaN or overflow.`,
+        `Invalid similarity matrix: entry at row ${row}, column ${column} is ${problem}; linear assignment needs finite values. Check the tensors that produced this matrix for NaN or overflow.`,
       );
     }
   }
