@@ -48,8 +48,8 @@ export interface AssignmentResult {
  * Float64 copy of the matrix for Float32 input.
  *
  * cost is row-major rows×columns, rows <= columns (rectangular allowed; every row is assigned).
- * Throws when an entry is NaN, infinite or above 1e300 in magnitude, when rows > columns, or when the sizes or the warm start
- * do not match the matrix.
+ * Throws when an entry is NaN, infinite or above 1e300 in magnitude, when rows > columns, or when
+ * the sizes or the warm start do not match the matrix.
  */
 export function solveLinearAssignment(
   cost: Float64Array | Float32Array,
