@@ -1,5 +1,4 @@
 // Starts code-server on 127.0.0.1 in its own process group and stops the whole group.
-/* global fetch, AbortSignal */
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
