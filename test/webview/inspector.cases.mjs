@@ -251,13 +251,19 @@ export const inspectorCases = [
     await settle(tab);
     const active = await tab.getAttribute('.table-viewport', 'aria-activedescendant');
     assert.equal(active, 'tensor-row-2', 'three ArrowDown presses from no selection select the third row');
-    const selected = await tab.$eval('.table-row.selected', (row) => ({ kind: row.dataset.kind, title: row.querySelector('.cell-name').title }));
-    if (selected.kind === 'group') {
-      assert.equal(await tab.getAttribute('.table-row.selected', 'aria-expanded'), 'false', 'Enter collapses a group');
-    } else {
-      const requests = (await posted(tab)).filter((message) => message.type === 'requestStatistics');
-      assert.equal(requests.at(-1)?.name, selected.title, 'Enter requests statistics for the selected tensor');
-    }
+    // Rows: [embed], weight, [layers], …; the third row is the group "layers".
+    assert.equal(await tab.$eval('.table-row.selected', (row) => row.dataset.kind), 'group');
+    assert.equal(await tab.getAttribute('.table-row.selected', 'aria-expanded'), 'false', 'Enter collapses a group');
+    await tab.keyboard.press('ArrowRight');
+    await settle(tab);
+    assert.equal(await tab.getAttribute('.table-row.selected', 'aria-expanded'), 'true', 'ArrowRight expands it again');
+
+    await tab.keyboard.press('Home');
+    await tab.keyboard.press('ArrowDown');
+    await tab.keyboard.press(' ');
+    await settle(tab);
+    const requests = (await posted(tab)).filter((message) => message.type === 'requestStatistics');
+    assert.equal(requests.at(-1)?.name, 'embed.weight', 'Space requests statistics for the selected tensor');
     ctx.close(tab);
   }],
 

@@ -1,7 +1,8 @@
 // Tests of the webview bundle in headless Chromium: builds dist/webview.js, serves harness pages on 127.0.0.1,
 // drives /usr/bin/chromium with playwright-core, saves screenshots under test-output/webview/ and writes
 // test-output/webview-counts.json as { passed, failed, skipped, failures }. Exits non-zero when a case failed.
-// Usage: node test/webview/run.mjs [SUBSTRING]  (SUBSTRING runs only the cases whose name contains it)
+// Usage: node test/webview/run.mjs [--production] [SUBSTRING]
+//   --production tests the minified bundle; SUBSTRING runs only the cases whose name contains it.
 /* global window, document, getComputedStyle -- in code that runs in the page */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -20,7 +21,8 @@ const root = process.cwd();
 const outputDir = join(root, 'test-output');
 const screenshotDir = join(outputDir, 'webview');
 const countsFile = join(outputDir, 'webview-counts.json');
-const only = process.argv[2];
+const production = process.argv.includes('--production');
+const only = process.argv.slice(2).find((arg) => !arg.startsWith('--'));
 mkdirSync(screenshotDir, { recursive: true });
 
 const counts = { passed: 0, failed: 0, skipped: 0, failures: [] };
@@ -31,7 +33,7 @@ function finish(code) {
   process.exit(code);
 }
 
-const build = spawnSync('node', ['scripts/build.mjs', 'webview'], { stdio: 'inherit' });
+const build = spawnSync('node', ['scripts/build.mjs', ...(production ? ['--production'] : []), 'webview'], { stdio: 'inherit' });
 if (build.status !== 0 || !existsSync(join(root, 'dist/webview.js'))) {
   counts.failed++;
   counts.failures.push('build: node scripts/build.mjs webview failed');
