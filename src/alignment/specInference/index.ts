@@ -5,6 +5,7 @@ import type { PermutationSpec } from '../permutationSpec';
 import { resolvePermutationSpec } from '../resolveSpec';
 import { inferLinearChain } from './chain';
 import { inferConvChain } from './convChain';
+import { inferFlaxDenseChain } from './flaxChain';
 import { inferSpecFromGraph } from './graphSpec';
 import { SpecInferenceError } from './inferenceError';
 import { readSiblingConfig } from './modelConfig';
@@ -34,8 +35,8 @@ const SPEC_HELP = 'pass --graph MODEL.onnx with an ONNX export of the model, or 
 
 /**
  * Tries, in order: the ONNX graph (`options.graph`, or A itself when A is ONNX), a known architecture recognized
- * from tensor names, a plain chain of Linear or convolution layers. The spec is validated against both checkpoints.
- * Throws one error naming the tensors that could not be placed and what to pass instead.
+ * from tensor names, a plain chain of Linear, convolution or Flax Dense layers. The spec is validated against both
+ * checkpoints. Throws one error naming the tensors that could not be placed and what to pass instead.
  */
 export async function inferPermutationSpec(a: Checkpoint, b: Checkpoint, options: InferenceOptions = {}): Promise<InferredSpec> {
   const failures: string[] = [];
@@ -86,7 +87,9 @@ function inferChain(a: Checkpoint): InferredSpec {
   if ('spec' in linear) return { spec: linear.spec, source: linear.source, notes: [] };
   const convolution = inferConvChain(a.tensors);
   if ('spec' in convolution) return { spec: convolution.spec, source: convolution.source, notes: convolution.notes };
-  throw new SpecInferenceError(`not a Linear chain (${linear.failure}) nor a convolution chain (${convolution.failure})`, convolution.unplaced);
+  const flax = inferFlaxDenseChain(a.tensors);
+  if ('spec' in flax) return { spec: flax.spec, source: flax.source, notes: [] };
+  throw new SpecInferenceError(`not a Linear chain (${linear.failure}), a convolution chain (${convolution.failure}) nor a Flax Dense chain (${flax.failure})`, convolution.unplaced);
 }
 
 /** Writes a spec as a `*.permspec.json` file: pretty JSON, one line per tensor, in the spec's tensor order. */
