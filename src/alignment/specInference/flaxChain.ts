@@ -1,6 +1,6 @@
 // `--spec auto` for a Flax MLP: Dense layers stored as `<path>/kernel` [in, out] with `<path>/bias` [out], the
-// transpose of nn.Linear's layout. Flax names modules per type (`Dense_0`, `LayerNorm_0`), so the order of layers
-// of different types is not in the names; only chains of Dense layers alone are inferred.
+// transpose of nn.Linear's layout. Flax numbers modules per type (`Dense_0`, `LayerNorm_0`), so the names do not
+// give the order of layers of different types. Only chains of Dense layers alone are inferred.
 import type { TensorEntry } from '../../formats/checkpoint';
 import { isFloatingDType } from '../../formats/dtype';
 import type { AxisEntry, PermutationSpec } from '../permutationSpec';
