@@ -103,7 +103,13 @@ class GraphWalker {
 
   private visit(node: onnx.INodeProto): void {
     const op = node.opType ?? '';
-    const inputs = (node.input ?? []).map((name) => (name === '' ? undefined : this.values.get(name)));
+    const inputs = (node.input ?? []).map((name) => {
+      if (name === '') return undefined;
+      const value = this.values.get(name);
+      // ONNX graphs are topologically sorted, so an unknown name is a secondary output (a mask, pooling indices).
+      if (value === undefined) throw this.unsupported(node, `input "${name}" is not a graph input, an initializer or the first output of an earlier node`);
+      return value;
+    });
     const output = (node.output ?? [])[0] ?? '';
     const activationIndex = inputs.findIndex((value) => value?.kind === 'activation');
 

@@ -226,6 +226,19 @@ describe('spec inference from a written graph', () => {
     });
   });
 
+  it('rejects an input no node produced', async () => {
+    await withTemporaryDirectory(async (directory) => {
+      const graphPath = join(directory, 'small.onnx');
+      await writeSmallGraph(graphPath, tensors, { extraNode: { opType: 'Add', name: 'add_mask', input: ['h5', 'dropout_mask'], output: ['h6'] } });
+      const a = await openOnnx(graphPath);
+      try {
+        await assert.rejects(inferSpecFromGraph(graphPath, a), /^SpecInferenceError: node "add_mask" \(Add\): input "dropout_mask" is not a graph input, an initializer or the first output of an earlier node/);
+      } finally {
+        await a.close();
+      }
+    });
+  });
+
   it('rejects a computed bias on permuted channels', async () => {
     await withTemporaryDirectory(async (directory) => {
       const graphPath = join(directory, 'small.onnx');
