@@ -6,6 +6,9 @@ import { blockIndices, findBase, heads, SpecBuilder, type TransformerLevel, type
 import { levelNote } from './gpt2';
 import { attentionHeads, keyValueHeads } from './heads';
 
+/** Rotary frequency tables that older transformers versions saved; they depend on positions only and stay as they are. */
+const ROTARY_BUFFERS = /\.rotary_emb\.inv_freq$/;
+
 export function inferLlama(a: TemplateInput, level: TransformerLevel, givenHeads: number | undefined): InferredSpec | undefined {
   const base = findBase(a.tensors, /^(.*?)layers\.\d+\.self_attn\.q_proj\.weight$/);
   if (base === undefined || !a.tensors.some((entry) => entry.name.startsWith(base) && entry.name.endsWith('mlp.gate_proj.weight'))) return undefined;
@@ -56,5 +59,5 @@ export function inferLlama(a: TemplateInput, level: TransformerLevel, givenHeads
     'rotary position embeddings rotate pairs of dimensions inside each head, so dimensions inside a head are never permuted',
     levelNote(level),
   ];
-  return builder.finish(`auto: Llama-style decoder template (${level})`, notes);
+  return builder.finish(`auto: Llama-style decoder template (${level})`, notes, (name) => ROTARY_BUFFERS.test(name));
 }

@@ -130,9 +130,11 @@ describe('known-architecture templates', () => {
 
   it('permutes Llama key/value groups', async () => {
     await withTemporaryDirectory(async (directory) => {
-      const a = await syntheticCheckpoint(directory, 'llama', llamaShapes(8, 4, 2, 2, 12), { num_attention_heads: '4', num_key_value_heads: '2' });
+      const shapes = { ...llamaShapes(8, 4, 2, 2, 12), 'model.layers.0.self_attn.rotary_emb.inv_freq': [1] };
+      const a = await syntheticCheckpoint(directory, 'llama', shapes, { num_attention_heads: '4', num_key_value_heads: '2' });
       try {
         const full = inferFromTemplates(a, { level: 'full' });
+        assert.equal(full.spec.axes['model.layers.0.self_attn.rotary_emb.inv_freq'], undefined);
         assert.equal(full.source, 'auto: Llama-style decoder template (full)');
         assert.deepEqual(full.spec.axes['model.layers.0.self_attn.q_proj.weight'], [{ perm: 'P_kv_groups_0', outer: 1, inner: 4 }, 'P_res']);
         assert.deepEqual(full.spec.axes['model.layers.0.self_attn.k_proj.weight'], [{ perm: 'P_kv_groups_0', outer: 1, inner: 2 }, 'P_res']);
