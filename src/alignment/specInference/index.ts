@@ -27,7 +27,7 @@ export interface InferenceOptions {
   graph?: string;
   /** For transformers: `local` permutes MLP units and whole heads per block; `full` also the residual stream. Default `local`. */
   transformerLevel?: TransformerLevel;
-  /** Number of attention heads, when neither the shapes nor the checkpoint's metadata give it. */
+  /** Number of attention heads (query heads for grouped-query attention); overrides the metadata and config.json. */
   heads?: number;
 }
 

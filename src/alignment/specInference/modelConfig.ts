@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /**
- * Reads `config.json` from the checkpoint's folder. The result has no config when the file is missing, and a note
- * in place of the config when the file cannot be read or is not a JSON object; it never throws.
+ * Reads `config.json` from the checkpoint's folder without ever throwing. The result has no config when the file
+ * is missing, and a note in place of the config when the file cannot be read or is not a JSON object.
  */
 export async function readSiblingConfig(checkpointPath: string): Promise<{ config?: Record<string, unknown>; path: string; note?: string }> {
   const path = join(dirname(checkpointPath), 'config.json');

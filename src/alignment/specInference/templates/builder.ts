@@ -7,7 +7,7 @@ import type { InferredSpec } from '../index';
 
 export type TransformerLevel = 'local' | 'full';
 
-/** What templates read of a checkpoint: tensor names and shapes, and metadata for head counts. */
+/** The parts of a checkpoint that templates read: tensor names and shapes, and metadata for head counts. */
 export type TemplateInput = Pick<Checkpoint, 'tensors' | 'metadata'>;
 
 /** Heads as a grouped entry: `outer` packed projections (3 for q, k, v), heads of `inner` dimensions each. */
