@@ -39,18 +39,22 @@ export async function traceInitializers(model: onnx.IModelProto, graphPath: stri
   const named = new Set([...sources.values()].map((source) => source.tensor));
   const candidates = checkpoint.tensors.filter((entry) => isFloatingDType(entry.dtype) && !named.has(entry.name));
   const graphTensors = await openOnnx(graphPath);
-  const candidateValues = new Map<string, Float32Array>();
+  // Element sums do not depend on the layout, so they rule out most candidates while keeping one tensor in memory.
+  const candidateSums = new Map<string, ElementSum>();
   try {
     for (const { name, shape } of untraced) {
       const matching = candidates.filter((entry) => elementCount(entry.shape) === elementCount(shape) && (sameShape(entry.shape, shape) || isTransposedShape(entry.shape, shape)));
       if (matching.length === 0) continue;
       const values = await graphTensors.readTensor(name, 'float32');
+      const sum = await elementSum([values]);
       for (const entry of matching) {
-        let stored = candidateValues.get(entry.name);
-        if (stored === undefined) {
-          stored = await checkpoint.readTensor(entry.name, 'float32');
-          candidateValues.set(entry.name, stored);
+        let candidateSum = candidateSums.get(entry.name);
+        if (candidateSum === undefined) {
+          candidateSum = await elementSum(checkpoint.readTensorChunks(entry.name, SUM_CHUNK_BYTES));
+          candidateSums.set(entry.name, candidateSum);
         }
+        if (!closeSums(candidateSum, sum)) continue;
+        const stored = await checkpoint.readTensor(entry.name, 'float32');
         const source = compare(entry, stored, shape, values);
         if (source !== undefined) {
           sources.set(name, source);
@@ -62,6 +66,39 @@ export async function traceInitializers(model: onnx.IModelProto, graphPath: stri
     await graphTensors.close();
   }
   return sources;
+}
+
+const SUM_CHUNK_BYTES = 16 * 1024 * 1024;
+
+interface ElementSum {
+  readonly sum: number;
+  readonly absoluteSum: number;
+  readonly count: number;
+}
+
+/** Sums the elements and their absolute values in float64. */
+async function elementSum(chunks: AsyncIterable<Float32Array> | Iterable<Float32Array>): Promise<ElementSum> {
+  let sum = 0;
+  let absoluteSum = 0;
+  let count = 0;
+  for await (const chunk of chunks) {
+    for (let i = 0; i < chunk.length; i++) {
+      sum += chunk[i];
+      absoluteSum += Math.abs(chunk[i]);
+    }
+    count += chunk.length;
+  }
+  return { sum, absoluteSum, count };
+}
+
+/**
+ * Checks whether two sums can come from the same values added in different orders. Recursive summation errs by at
+ * most about count · ε · Σ|x|, so equal values always pass; NaN or infinite sums pass and are left to the exact compare.
+ */
+function closeSums(x: ElementSum, y: ElementSum): boolean {
+  if (!Number.isFinite(x.sum) || !Number.isFinite(y.sum)) return true;
+  const tolerance = 4 * Math.max(x.count, y.count) * Number.EPSILON * Math.max(x.absoluteSum, y.absoluteSum);
+  return Math.abs(x.sum - y.sum) <= tolerance;
 }
 
 function compare(entry: TensorEntry, stored: Float32Array, shape: readonly number[], values: Float32Array): InitializerSource | undefined {
