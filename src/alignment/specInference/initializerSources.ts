@@ -15,8 +15,8 @@ const FLOAT_TYPES = new Set([1, 10, 11, 16]); // FLOAT, FLOAT16, DOUBLE, BFLOAT1
 /**
  * Maps every floating initializer of `model` (read from `graphPath`) to a tensor of `checkpoint`: by name, after
  * wrapper prefixes, or else by equal values, as stored or transposed (2-D only). Initializers with no match are
- * absent from the result. Reads only the initializers that no name matches and the checkpoint tensors with the same
- * number of elements.
+ * absent from the result. Reads only the initializers that no name matches, and of the checkpoint only the tensors
+ * with as many elements: in chunks to sum them, and whole when the sum matches.
  */
 export async function traceInitializers(model: onnx.IModelProto, graphPath: string, checkpoint: Checkpoint): Promise<Map<string, InitializerSource>> {
   const initializers = (model.graph?.initializer ?? []).filter((tensor) => FLOAT_TYPES.has(tensor.dataType ?? 0));
