@@ -146,6 +146,7 @@ class GraphWalker {
     else if (op === 'Flatten') set(this.flatten(node, inputs, intAttribute(node, 'axis', 1)));
     else if (op === 'Reshape') set(this.reshape(node, inputs));
     else if (op === 'Transpose') set(this.transposeActivation(node, inputs));
+    else if (op === 'Squeeze' || op === 'Unsqueeze') set(this.squeeze(node, inputs, op === 'Unsqueeze'));
     else throw this.unsupported(node, 'this operator is not supported by graph inference');
   }
 
@@ -318,6 +319,26 @@ class GraphWalker {
     if (input.axis === undefined) return { kind: 'activation', space: input.space, rank: input.rank };
     if (perm === undefined) throw this.unsupported(node, 'a Transpose without a perm attribute is not supported');
     return { kind: 'activation', space: input.space, axis: perm.indexOf(input.axis), rank: input.rank };
+  }
+
+  /** Follows the channel axis through Squeeze and Unsqueeze, whose axes are an attribute before opset 13 and an input after. */
+  private squeeze(node: onnx.INodeProto, inputs: (Value | undefined)[], unsqueeze: boolean): Activation {
+    const input = this.activation(node, inputs, 0);
+    let axes = intsAttribute(node, 'axes');
+    if (axes === undefined && inputs[1]?.kind === 'constant' && inputs[1].tensor != null) axes = integerValues(inputs[1].tensor);
+    if (input.axis === undefined) return { kind: 'activation', space: input.space };
+    if (axes === undefined || input.rank === undefined) throw this.unsupported(node, 'the axes or the input rank are unknown');
+    const rank = unsqueeze ? input.rank + axes.length : input.rank - axes.length;
+    const normalized = axes.map((axis) => (axis < 0 ? axis + (unsqueeze ? rank : (input.rank as number)) : axis)).sort((x, y) => x - y);
+    let axis = input.axis;
+    if (unsqueeze) {
+      // Inserted axes are positions in the output, so each one at or before the channel axis shifts it right.
+      for (const inserted of normalized) if (inserted <= axis) axis++;
+    } else {
+      if (normalized.includes(axis)) throw this.unsupported(node, 'it removes the channel axis');
+      axis -= normalized.filter((removed) => removed < (input.axis as number)).length;
+    }
+    return { kind: 'activation', space: input.space, axis, rank };
   }
 
   private transposeConstant(node: onnx.INodeProto, input: Constant): Constant {

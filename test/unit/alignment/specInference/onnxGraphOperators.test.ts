@@ -1,6 +1,6 @@
 // Graph inference across operators the fixtures do not use: BatchNormalization after a biased Conv, a depthwise
-// Conv, a per-channel Mul, a residual Add of two activations, GlobalAveragePool, Reshape to [0, -1] and
-// LayerNormalization. The graph is written here and run in onnxruntime before and after permuting.
+// Conv, a per-channel Mul, a residual Add of two activations, GlobalAveragePool, Squeeze and Unsqueeze, Reshape to
+// [0, -1] and LayerNormalization. The graph is written here and run in onnxruntime before and after permuting.
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -44,7 +44,9 @@ async function writeGraph(path: string): Promise<void> {
     { opType: 'Add', name: 'residual', input: ['a5', 'a3'], output: ['a6'] },
     { opType: 'Sigmoid', name: 'sigmoid', input: ['a6'], output: ['a7'] },
     { opType: 'GlobalAveragePool', name: 'pool', input: ['a7'], output: ['a8'] },
-    { opType: 'Reshape', name: 'flatten', input: ['a8', 'flat_shape'], output: ['a9'] },
+    { opType: 'Squeeze', name: 'squeeze', input: ['a8', 'last_axis'], output: ['a8_squeezed'] },
+    { opType: 'Unsqueeze', name: 'unsqueeze', input: ['a8_squeezed', 'last_axis'], output: ['a8_restored'] },
+    { opType: 'Reshape', name: 'flatten', input: ['a8_restored', 'flat_shape'], output: ['a9'] },
     { opType: 'Gemm', name: 'fc1', input: ['a9', 'fc1.weight', 'fc1.bias'], output: ['a10'], attribute: [{ name: 'transB', type: INT, i: 1 }] },
     { opType: 'LayerNormalization', name: 'ln', input: ['a10', 'ln.weight', 'ln.bias'], output: ['a11'] },
     { opType: 'Tanh', name: 'tanh', input: ['a11'], output: ['a12'] },
@@ -66,6 +68,7 @@ async function writeGraph(path: string): Promise<void> {
       initializer: [
         ...Object.entries(SHAPES).map(([name, dims], index) => initializer(name, dims, index)),
         { name: 'flat_shape', dataType: INT64, dims: [2], rawData: new Uint8Array(shape.buffer) },
+        { name: 'last_axis', dataType: INT64, dims: [1], rawData: new Uint8Array(new BigInt64Array([-1n]).buffer) },
       ],
     },
   };
@@ -90,6 +93,7 @@ describe('graph inference operators', () => {
         assert.deepEqual(axes['fc2.weight'], [null, 'P_fc1']);
         assert.deepEqual(axes['fc2.bias'], [null]);
         assert.equal(axes['flat_shape'], undefined);
+        assert.equal(axes['last_axis'], undefined);
 
         const resolved = resolveAgainst(inferred.spec, model, model);
         const tensors = await permutedTensors(resolved, model, randomPermutations(resolved, 4));
