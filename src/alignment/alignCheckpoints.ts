@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { assertNotAnInput } from '../formats/atomicWrite';
 import { elementCount, type Checkpoint, type FloatTensor, type NamedTensor } from '../formats/checkpoint';
 import { openCheckpoint } from '../formats/open';
-import { writeCheckpoint } from '../formats/write';
+import { assertWritableOutput, writeCheckpoint } from '../formats/write';
 import type { ExecutionProviderChoice } from '../compute/executionProvider';
 import type { Precision } from '../compute/similarityModel';
 import { TOOL_NAME, VERSION } from '../version';
@@ -56,7 +56,10 @@ export interface AlignOutcome {
 /** Runs the alignment job. Outputs over an input are rejected before any work; cancelling leaves no output file. */
 export async function alignCheckpoints(request: AlignRequest, context: AlignContext): Promise<AlignOutcome> {
   const { pathA, pathB, settings } = request;
-  if (request.writeAligned !== undefined) assertNotAnInput(request.writeAligned, [pathA, pathB]);
+  if (request.writeAligned !== undefined) {
+    assertNotAnInput(request.writeAligned, [pathA, pathB]);
+    assertWritableOutput(request.writeAligned, onnxTemplate(request));
+  }
 
   const loadStart = performance.now();
   context.onStage?.(`opening ${pathA} and ${pathB}`);
@@ -84,8 +87,7 @@ export async function alignCheckpoints(request: AlignRequest, context: AlignCont
 
       if (request.writeAligned !== undefined) {
         context.onStage?.(`writing ${request.writeAligned}`);
-        const template = request.graph ?? (b.format === 'onnx' ? pathB : undefined);
-        await writeAligned(b, spec, result, request.writeAligned, { inputs: [pathA, pathB], template, alignedTo: basename(pathA), signal: context.signal });
+        await writeAligned(b, spec, result, request.writeAligned, { inputs: [pathA, pathB], template: onnxTemplate(request), alignedTo: basename(pathA), signal: context.signal });
       }
       return { report, spec: chosen.spec, specNotes: chosen.notes, floatingTensorCount: pairing.floating.length };
     } finally {
@@ -94,6 +96,11 @@ export async function alignCheckpoints(request: AlignRequest, context: AlignCont
   } finally {
     await a.close();
   }
+}
+
+/** The model whose graph an ONNX output of π(B) copies: `--graph`, else B itself when B is ONNX. */
+function onnxTemplate(request: AlignRequest): string | undefined {
+  return request.graph ?? (request.pathB.toLowerCase().endsWith('.onnx') ? request.pathB : undefined);
 }
 
 async function readFloats(checkpoint: Checkpoint, names: readonly string[], precision: Precision, signal: AbortSignal): Promise<Map<string, FloatTensor>> {
