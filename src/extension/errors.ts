@@ -1,0 +1,25 @@
+// One way to tell the user that a job failed: a single notification with "Show Log", and the full error in the log.
+import * as vscode from 'vscode';
+import { JobCancelledError } from '../worker/client';
+import type { Logger } from './log';
+
+export const showLogAction = 'Show Log';
+
+/** Returns the error's message without the stack, for notifications. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Logs `error` with `what` (e.g. "Aligning b.pt onto a.pt failed") and shows one error notification. A cancelled
+ * job is logged as such and shows nothing, because the user asked for it.
+ */
+export async function reportFailure(log: Logger, what: string, error: unknown): Promise<void> {
+  if (error instanceof JobCancelledError) {
+    log.info(`${what}: cancelled`);
+    return;
+  }
+  log.error(what, error);
+  const choice = await vscode.window.showErrorMessage(`${what}: ${errorMessage(error)}`, showLogAction);
+  if (choice === showLogAction) log.show();
+}
