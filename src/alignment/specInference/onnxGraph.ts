@@ -8,7 +8,9 @@ import type { onnx } from 'onnx-proto';
 import type { PermutationSpec } from '../permutationSpec';
 import { ChannelSpaces } from './channelSpaces';
 import { SpecInferenceError } from './inferenceError';
-import { constantNodeValue, dimensions, integerValues, intAttribute, intsAttribute } from './onnxValues';
+import { BINARY, broadcastShape, POOLING, REDUCTIONS, UNARY, unsupportedNode, type Activation, type Constant, type Value } from './graphValues';
+import { flatten, reduction, reshape, squeeze, transposeActivation } from './layoutOperators';
+import { constantNodeValue, dimensions, intAttribute, intsAttribute } from './onnxValues';
 
 /** The state-dict tensor an initializer copies, and whether the initializer is its transpose. */
 export interface InitializerSource {
@@ -20,44 +22,6 @@ export interface InitializerSource {
 
 /** Maps an initializer name to its state-dict tensor, or undefined when it has none (shapes, axes, untraced copies). */
 export type InitializerResolver = (initializer: string) => InitializerSource | undefined;
-
-interface Activation {
-  readonly kind: 'activation';
-  readonly space: number;
-  /** Index of the channel axis; undefined for graph inputs, whose layout the first consumer decides. */
-  readonly axis?: number;
-  readonly rank?: number;
-  /** Set after a Flatten of a rank > 2 tensor: the axis contains the channels times the flattened spatial positions. */
-  readonly flattened?: boolean;
-}
-
-/** A constant or an initializer as a node reads it: `transposed` after a Transpose node on a 2-D initializer. */
-interface Constant {
-  readonly kind: 'constant';
-  /** Undefined when an operator on constants produced it and its shape was not worked out. */
-  readonly shape: readonly number[] | undefined;
-  readonly tensor?: onnx.ITensorProto;
-  readonly initializer?: string;
-  readonly transposed: boolean;
-  /** The initializer a computed constant was derived from; such a value cannot follow a permutation. */
-  readonly derivedFrom?: string;
-}
-
-/** A value that no permutation changes: a reduction over the channel axis, a shape. */
-interface Invariant {
-  readonly kind: 'invariant';
-}
-
-type Value = Activation | Constant | Invariant;
-
-const UNARY = new Set([
-  'Relu', 'LeakyRelu', 'Sigmoid', 'HardSigmoid', 'Tanh', 'Gelu', 'Erf', 'Elu', 'Selu', 'Celu', 'Softplus', 'Softsign',
-  'HardSwish', 'Mish', 'Sqrt', 'Exp', 'Log', 'Abs', 'Neg', 'Reciprocal', 'Floor', 'Ceil', 'Round', 'Sign', 'Sin',
-  'Cos', 'Dropout', 'Identity', 'Cast', 'Clip', 'Softmax', 'LogSoftmax',
-]);
-const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'PRelu']);
-const POOLING = new Set(['MaxPool', 'AveragePool', 'LpPool', 'GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool']);
-const REDUCTIONS = new Set(['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceSumSquare', 'ReduceLogSumExp']);
 
 /**
  * Infers a permutation spec from `model`'s graph. Tensor names in the spec are those `resolve` returns, with the
@@ -107,7 +71,7 @@ class GraphWalker {
       if (name === '') return undefined;
       const value = this.values.get(name);
       // ONNX graphs are topologically sorted, so an unknown name is a secondary output (a mask, pooling indices).
-      if (value === undefined) throw this.unsupported(node, `input "${name}" is not a graph input, an initializer or the first output of an earlier node`);
+      if (value === undefined) throw unsupportedNode(node, `input "${name}" is not a graph input, an initializer or the first output of an earlier node`);
       return value;
     });
     const output = (node.output ?? [])[0] ?? '';
@@ -142,12 +106,12 @@ class GraphWalker {
     else if (UNARY.has(op)) set(this.activation(node, inputs, 0));
     else if (BINARY.has(op)) set(this.binary(node, inputs));
     else if (POOLING.has(op)) set(this.pooling(node, inputs));
-    else if (REDUCTIONS.has(op)) set(this.reduction(node, inputs));
-    else if (op === 'Flatten') set(this.flatten(node, inputs, intAttribute(node, 'axis', 1)));
-    else if (op === 'Reshape') set(this.reshape(node, inputs));
-    else if (op === 'Transpose') set(this.transposeActivation(node, inputs));
-    else if (op === 'Squeeze' || op === 'Unsqueeze') set(this.squeeze(node, inputs, op === 'Unsqueeze'));
-    else throw this.unsupported(node, 'this operator is not supported by graph inference');
+    else if (REDUCTIONS.has(op)) set(reduction(node, this.activation(node, inputs, 0), inputs));
+    else if (op === 'Flatten') set(flatten(node, this.activation(node, inputs, 0), intAttribute(node, 'axis', 1), this.spaces));
+    else if (op === 'Reshape') set(reshape(node, this.activation(node, inputs, 0), inputs, this.spaces));
+    else if (op === 'Transpose') set(transposeActivation(node, this.activation(node, inputs, 0)));
+    else if (op === 'Squeeze' || op === 'Unsqueeze') set(squeeze(node, this.activation(node, inputs, 0), inputs, op === 'Unsqueeze'));
+    else throw unsupportedNode(node, 'this operator is not supported by graph inference');
   }
 
   /**
@@ -166,7 +130,7 @@ class GraphWalker {
   }
 
   private gemm(node: onnx.INodeProto, inputs: (Value | undefined)[]): Activation {
-    if (intAttribute(node, 'transA', 0) !== 0) throw this.unsupported(node, 'transA = 1 is not supported');
+    if (intAttribute(node, 'transA', 0) !== 0) throw unsupportedNode(node, 'transA = 1 is not supported');
     const input = this.activation(node, inputs, 0);
     const weight = this.weight(node, inputs[1], 2);
     const transB = intAttribute(node, 'transB', 0) !== 0;
@@ -177,19 +141,19 @@ class GraphWalker {
     this.attachInput(node, input, weight, inputAxis);
     this.attachConstant(node, space, weight, outputAxis);
     const bias = inputs[2];
-    if (bias?.kind === 'activation') throw this.unsupported(node, 'a bias computed from activations is not supported');
+    if (bias?.kind === 'activation') throw unsupportedNode(node, 'a bias computed from activations is not supported');
     if (bias?.kind === 'constant') this.attachBroadcast(node, space, bias, 1, 2);
     return { kind: 'activation', space, axis: 1, rank: 2 };
   }
 
   private matMul(node: onnx.INodeProto, inputs: (Value | undefined)[]): Activation {
     if (inputs[0]?.kind !== 'activation' || inputs[1]?.kind !== 'constant') {
-      throw this.unsupported(node, 'only an activation times a weight initializer is supported; a product of two activations (attention) needs a known-architecture template or a spec file');
+      throw unsupportedNode(node, 'only an activation times a weight initializer is supported; a product of two activations (attention) needs a known-architecture template or a spec file');
     }
     const input = inputs[0];
     const weight = this.weight(node, inputs[1], 2);
     const rank = input.rank ?? 2;
-    if (input.axis !== undefined && input.axis !== rank - 1) throw this.unsupported(node, `the channel axis ${input.axis} is not the last axis`);
+    if (input.axis !== undefined && input.axis !== rank - 1) throw unsupportedNode(node, `the channel axis ${input.axis} is not the last axis`);
     const space = this.newSpace(weight, weight.shape[1]);
     this.attachInput(node, input, weight, 0);
     this.attachConstant(node, space, weight, 1);
@@ -199,11 +163,11 @@ class GraphWalker {
   private conv(node: onnx.INodeProto, inputs: (Value | undefined)[]): Activation {
     const input = this.channelsFirst(node, this.activation(node, inputs, 0));
     const weight = this.weight(node, inputs[1], undefined);
-    if (weight.transposed) throw this.unsupported(node, 'a transposed convolution kernel is not supported');
+    if (weight.transposed) throw unsupportedNode(node, 'a transposed convolution kernel is not supported');
     const group = intAttribute(node, 'group', 1);
     const [outChannels, inPerGroup] = weight.shape;
     const bias = inputs[2];
-    if (bias?.kind === 'activation') throw this.unsupported(node, 'a bias computed from activations is not supported');
+    if (bias?.kind === 'activation') throw unsupportedNode(node, 'a bias computed from activations is not supported');
 
     if (group === 1) {
       const space = this.newSpace(weight, outChannels);
@@ -218,13 +182,13 @@ class GraphWalker {
       if (bias?.kind === 'constant') this.attachConstant(node, input.space, bias, 0);
       return { kind: 'activation', space: input.space, axis: 1, rank: input.rank };
     }
-    throw this.unsupported(node, `grouped convolution (group = ${group}) other than depthwise is not supported`);
+    throw unsupportedNode(node, `grouped convolution (group = ${group}) other than depthwise is not supported`);
   }
 
   private convTranspose(node: onnx.INodeProto, inputs: (Value | undefined)[]): Activation {
     const input = this.channelsFirst(node, this.activation(node, inputs, 0));
     const weight = this.weight(node, inputs[1], undefined);
-    if (intAttribute(node, 'group', 1) !== 1 || weight.transposed) throw this.unsupported(node, 'only group = 1 is supported');
+    if (intAttribute(node, 'group', 1) !== 1 || weight.transposed) throw unsupportedNode(node, 'only group = 1 is supported');
     const space = this.newSpace(weight, weight.shape[1]);
     this.attachInput(node, input, weight, 0);
     this.attachConstant(node, space, weight, 1);
@@ -238,7 +202,7 @@ class GraphWalker {
     // Scale, bias, running mean and running variance are per channel.
     for (const parameter of inputs.slice(1)) {
       if (parameter?.kind === 'constant') this.attachConstant(node, input.space, parameter, 0);
-      else if (parameter !== undefined) throw this.unsupported(node, 'normalization parameters computed from activations are not supported');
+      else if (parameter !== undefined) throw unsupportedNode(node, 'normalization parameters computed from activations are not supported');
     }
     return input;
   }
@@ -249,7 +213,7 @@ class GraphWalker {
     const rank = input.rank;
     const lastAxis = axis === -1 || (rank !== undefined && axis === rank - 1);
     if (!lastAxis || (input.axis !== undefined && rank !== undefined && input.axis !== rank - 1)) {
-      throw this.unsupported(node, 'only normalization over the channel axis, which must be the last axis, is supported');
+      throw unsupportedNode(node, 'only normalization over the channel axis, which must be the last axis, is supported');
     }
     for (const parameter of inputs.slice(1)) {
       if (parameter?.kind === 'constant') this.attachConstant(node, input.space, parameter, (parameter.shape?.length ?? 1) - 1);
@@ -261,7 +225,7 @@ class GraphWalker {
     const [left, right] = inputs;
     if (left?.kind === 'activation' && right?.kind === 'activation') {
       if (left.axis !== undefined && right.axis !== undefined && left.axis !== right.axis) {
-        throw this.unsupported(node, `its inputs have their channels on different axes (${left.axis} and ${right.axis})`);
+        throw unsupportedNode(node, `its inputs have their channels on different axes (${left.axis} and ${right.axis})`);
       }
       // A residual connection: both operands must be permuted alike.
       const space = this.spaces.union(left.space, right.space);
@@ -279,93 +243,31 @@ class GraphWalker {
     return this.channelsFirst(node, this.activation(node, inputs, 0));
   }
 
-  private reduction(node: onnx.INodeProto, inputs: (Value | undefined)[]): Value {
-    const input = this.activation(node, inputs, 0);
-    const keepDims = intAttribute(node, 'keepdims', 1) !== 0;
-    let axes = intsAttribute(node, 'axes');
-    if (axes === undefined && inputs[1]?.kind === 'constant' && inputs[1].tensor != null) axes = integerValues(inputs[1].tensor);
-    if (axes === undefined || axes.length === 0) return { kind: 'invariant' };
-    if (input.axis === undefined) return { kind: 'activation', space: input.space };
-    if (input.rank === undefined && axes.some((axis) => axis < 0)) throw this.unsupported(node, 'negative axes on a tensor of unknown rank');
-    const normalized = axes.map((axis) => (axis < 0 ? axis + (input.rank as number) : axis));
-    // A reduction over the channels gives the same value for every ordering of them.
-    if (normalized.includes(input.axis)) return { kind: 'invariant' };
-    if (keepDims) return input;
-    const removedBefore = normalized.filter((axis) => axis < (input.axis as number)).length;
-    const rank = input.rank === undefined ? undefined : input.rank - normalized.length;
-    return { kind: 'activation', space: input.space, axis: input.axis - removedBefore, rank };
-  }
-
-  private flatten(node: onnx.INodeProto, inputs: (Value | undefined)[], axis: number): Activation {
-    const input = this.activation(node, inputs, 0);
-    if (input.rank === 2 && axis === 1) return input;
-    if (this.spaces.isFixed(input.space)) return { kind: 'activation', space: input.space, rank: 2 };
-    if (axis !== 1 || input.axis !== 1) throw this.unsupported(node, `only flattening to [N, C·H·W] with the channels on axis 1 is supported (axis = ${axis})`);
-    return { kind: 'activation', space: input.space, axis: 1, rank: 2, flattened: true };
-  }
-
-  private reshape(node: onnx.INodeProto, inputs: (Value | undefined)[]): Activation {
-    const target = inputs[1];
-    const shape = target?.kind === 'constant' && target.tensor != null ? integerValues(target.tensor) : undefined;
-    if (shape === undefined) throw this.unsupported(node, 'only a Reshape to a constant shape is supported');
-    // [N, -1] and [0, -1] flatten everything after the batch axis.
-    if (shape.length === 2 && shape[1] === -1) return this.flatten(node, inputs, 1);
-    throw this.unsupported(node, `a Reshape to [${shape.join(', ')}] is not supported; only [N, -1] after the channel axis is`);
-  }
-
-  private transposeActivation(node: onnx.INodeProto, inputs: (Value | undefined)[]): Activation {
-    const input = this.activation(node, inputs, 0);
-    const perm = intsAttribute(node, 'perm');
-    if (input.axis === undefined) return { kind: 'activation', space: input.space, rank: input.rank };
-    if (perm === undefined) throw this.unsupported(node, 'a Transpose without a perm attribute is not supported');
-    return { kind: 'activation', space: input.space, axis: perm.indexOf(input.axis), rank: input.rank };
-  }
-
-  /** Follows the channel axis through Squeeze and Unsqueeze, whose axes are an attribute before opset 13 and an input after. */
-  private squeeze(node: onnx.INodeProto, inputs: (Value | undefined)[], unsqueeze: boolean): Activation {
-    const input = this.activation(node, inputs, 0);
-    let axes = intsAttribute(node, 'axes');
-    if (axes === undefined && inputs[1]?.kind === 'constant' && inputs[1].tensor != null) axes = integerValues(inputs[1].tensor);
-    if (input.axis === undefined) return { kind: 'activation', space: input.space };
-    if (axes === undefined || input.rank === undefined) throw this.unsupported(node, 'the axes or the input rank are unknown');
-    const rank = unsqueeze ? input.rank + axes.length : input.rank - axes.length;
-    const normalized = axes.map((axis) => (axis < 0 ? axis + (unsqueeze ? rank : (input.rank as number)) : axis)).sort((x, y) => x - y);
-    let axis = input.axis;
-    if (unsqueeze) {
-      // Inserted axes are positions in the output, so each one at or before the channel axis shifts it right.
-      for (const inserted of normalized) if (inserted <= axis) axis++;
-    } else {
-      if (normalized.includes(axis)) throw this.unsupported(node, 'it removes the channel axis');
-      axis -= normalized.filter((removed) => removed < (input.axis as number)).length;
-    }
-    return { kind: 'activation', space: input.space, axis, rank };
-  }
-
   private transposeConstant(node: onnx.INodeProto, input: Constant): Constant {
     const perm = intsAttribute(node, 'perm');
     if (input.shape === undefined || input.shape.length !== 2 || (perm !== undefined && !(perm[0] === 1 && perm[1] === 0))) {
-      throw this.unsupported(node, `only transposing a 2-D constant is supported (shape [${input.shape?.join(', ') ?? 'unknown'}])`);
+      throw unsupportedNode(node, `only transposing a 2-D constant is supported (shape [${input.shape?.join(', ') ?? 'unknown'}])`);
     }
     return { ...input, shape: [input.shape[1], input.shape[0]], transposed: !input.transposed };
   }
 
   private activation(node: onnx.INodeProto, inputs: (Value | undefined)[], index: number): Activation {
     const value = inputs[index];
-    if (value?.kind !== 'activation') throw this.unsupported(node, `input ${index} is expected to be an activation`);
+    if (value?.kind !== 'activation') throw unsupportedNode(node, `input ${index} is expected to be an activation`);
     for (const [other, extra] of inputs.entries()) {
-      if (other !== index && extra?.kind === 'activation') throw this.unsupported(node, `input ${other} is an activation where a constant is expected`);
+      if (other !== index && extra?.kind === 'activation') throw unsupportedNode(node, `input ${other} is an activation where a constant is expected`);
     }
     return value;
   }
 
   private channelsFirst(node: onnx.INodeProto, input: Activation): Activation {
-    if (input.axis !== undefined && input.axis !== 1) throw this.unsupported(node, `the channel axis is ${input.axis}, not 1 as the operator expects`);
+    if (input.axis !== undefined && input.axis !== 1) throw unsupportedNode(node, `the channel axis is ${input.axis}, not 1 as the operator expects`);
     return { ...input, axis: 1 };
   }
 
   private weight(node: onnx.INodeProto, value: Value | undefined, rank: number | undefined): Constant & { shape: readonly number[] } {
-    if (value?.kind !== 'constant' || value.initializer === undefined || value.shape === undefined) throw this.unsupported(node, 'its weight is not an initializer');
-    if (rank !== undefined && value.shape.length !== rank) throw this.unsupported(node, `its weight has shape [${value.shape.join(', ')}], not ${rank}-D`);
+    if (value?.kind !== 'constant' || value.initializer === undefined || value.shape === undefined) throw unsupportedNode(node, 'its weight is not an initializer');
+    if (rank !== undefined && value.shape.length !== rank) throw unsupportedNode(node, `its weight has shape [${value.shape.join(', ')}], not ${rank}-D`);
     return value as Constant & { shape: readonly number[] };
   }
 
@@ -386,9 +288,9 @@ class GraphWalker {
       return;
     }
     const channels = this.sizes.get(this.spaces.find(input.space)) ?? this.sizes.get(input.space);
-    if (channels === undefined) throw this.unsupported(node, 'the number of channels before the Flatten is unknown');
+    if (channels === undefined) throw unsupportedNode(node, 'the number of channels before the Flatten is unknown');
     const features = weight.shape[axis];
-    if (features % channels !== 0) throw this.unsupported(node, `its ${features} input features are not a multiple of the ${channels} channels before the Flatten`);
+    if (features % channels !== 0) throw unsupportedNode(node, `its ${features} input features are not a multiple of the ${channels} channels before the Flatten`);
     this.attachConstant(node, input.space, weight, axis, features / channels);
   }
 
@@ -397,8 +299,8 @@ class GraphWalker {
     const shape = constant.shape;
     if (shape !== undefined && shape.reduce((product, size) => product * size, 1) === 1) return;
     if (this.spaces.isFixed(space)) return;
-    if (shape === undefined) throw this.unsupported(node, 'a constant of unknown shape meets a permuted activation');
-    if (channelAxis === undefined || rank === undefined) throw this.unsupported(node, 'a non-scalar constant meets an activation whose channel axis is unknown');
+    if (shape === undefined) throw unsupportedNode(node, 'a constant of unknown shape meets a permuted activation');
+    if (channelAxis === undefined || rank === undefined) throw unsupportedNode(node, 'a non-scalar constant meets an activation whose channel axis is unknown');
     // Broadcasting aligns trailing axes.
     const axis = channelAxis - (rank - shape.length);
     if (axis < 0 || shape[axis] === 1) return;
@@ -409,7 +311,7 @@ class GraphWalker {
     if (constant.initializer === undefined) {
       if (this.spaces.isFixed(space)) return;
       const origin = constant.derivedFrom === undefined ? 'a Constant node' : `a value computed from initializer "${constant.derivedFrom}"`;
-      throw this.unsupported(node, `${origin} varies along a permuted channel axis, and only initializers can be permuted`);
+      throw unsupportedNode(node, `${origin} varies along a permuted channel axis, and only initializers can be permuted`);
     }
     const source = this.resolve(constant.initializer);
     const tensor = source?.tensor ?? constant.initializer;
@@ -422,17 +324,5 @@ class GraphWalker {
     this.ranks.set(tensor, storedShape.length);
     this.spaces.attach(space, { tensor, axis: storedAxis, outer: 1, inner, axisSize: storedShape[storedAxis] });
   }
-
-  private unsupported(node: onnx.INodeProto, reason: string): SpecInferenceError {
-    const name = node.name ? `"${node.name}"` : `with output "${(node.output ?? [])[0] ?? ''}"`;
-    return new SpecInferenceError(`node ${name} (${node.opType ?? '?'}): ${reason}`);
-  }
 }
 
-/** Returns the NumPy-style broadcast of shapes, or undefined when one is unknown. */
-function broadcastShape(shapes: readonly (readonly number[] | undefined)[]): number[] | undefined {
-  if (shapes.some((shape) => shape === undefined)) return undefined;
-  const known = shapes as readonly (readonly number[])[];
-  const rank = Math.max(...known.map((shape) => shape.length));
-  return Array.from({ length: rank }, (_, axis) => Math.max(...known.map((shape) => shape[axis - (rank - shape.length)] ?? 1)));
-}
