@@ -325,4 +325,3 @@ class GraphWalker {
     this.spaces.attach(space, { tensor, axis: storedAxis, outer: 1, inner, axisSize: storedShape[storedAxis] });
   }
 }
-
