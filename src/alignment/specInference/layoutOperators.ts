@@ -51,7 +51,9 @@ export function squeeze(node: onnx.INodeProto, input: Activation, inputs: readon
   if (input.axis === undefined) return { kind: 'activation', space: input.space };
   if (axes === undefined || input.rank === undefined) throw unsupportedNode(node, 'the axes or the input rank are unknown');
   const rank = unsqueeze ? input.rank + axes.length : input.rank - axes.length;
-  const normalized = axes.map((axis) => (axis < 0 ? axis + (unsqueeze ? rank : (input.rank as number)) : axis)).sort((x, y) => x - y);
+  // Negative axes count from the end of the output for Unsqueeze and of the input for Squeeze.
+  const counted = unsqueeze ? rank : input.rank;
+  const normalized = axes.map((axis) => (axis < 0 ? axis + counted : axis)).sort((x, y) => x - y);
   let axis = input.axis;
   if (unsqueeze) {
     // Inserted axes are positions in the output, so each one at or before the channel axis shifts it right.
