@@ -4,52 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Checkpoint, TensorEntry } from '../../../src/formats/checkpoint';
 import { openPytorch } from '../../../src/formats/pytorch/reader';
+import { fixturesDir, integerDTypes, manifest, valueHash, type ManifestFile } from './fixtureManifest';
 
-const fixturesDir = join(__dirname, '..', '..', 'fixtures');
-
-interface ManifestTensor {
-  name: string;
-  shape: number[];
-  dtype: string;
-  sha256: string;
-  storageKey?: string;
-  storageOffset?: number;
-  stride?: number[];
-}
-
-interface ManifestFile {
-  path: string;
-  format: string;
-  tensors: ManifestTensor[];
-  container?: string;
-  stateDictKey?: string;
-  metadata?: Record<string, unknown>;
-  optimizerTensors?: ManifestTensor[];
-}
-
-const manifest = JSON.parse(readFileSync(join(fixturesDir, 'manifest.json'), 'utf8')) as { files: ManifestFile[] };
 const pytorchFiles = manifest.files.filter((file) => file.format === 'pytorch-zip' || file.format === 'pytorch-legacy');
-
-const integerDTypes = new Set(['I64', 'I32', 'I16', 'I8', 'U8', 'BOOL']);
-
-/** sha256 as the manifest defines it: float32 LE values, or int64 LE for integer and bool tensors. */
-async function valueHash(checkpoint: Checkpoint, entry: TensorEntry): Promise<string> {
-  let bytes: Uint8Array;
-  if (integerDTypes.has(entry.dtype)) {
-    const stored = await checkpoint.readTensor(entry.name, 'stored');
-    const source = stored.data as unknown as ArrayLike<number | bigint>;
-    const values = BigInt64Array.from({ length: source.length }, (_, i) => BigInt(source[i]));
-    bytes = new Uint8Array(values.buffer);
-  } else {
-    const values = await checkpoint.readTensor(entry.name, 'float32');
-    bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  }
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 async function chunkHash(checkpoint: Checkpoint, name: string, maxChunkBytes: number): Promise<string> {
   const hash = createHash('sha256');

@@ -3,7 +3,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,33 +11,8 @@ import { openSafetensors } from '../../../src/formats/safetensors/reader';
 import { openShardedSafetensors } from '../../../src/formats/safetensors/sharded';
 import { writeSafetensors } from '../../../src/formats/safetensors/writer';
 import { OutputOverwritesInputError } from '../../../src/formats/atomicWrite';
+import { fixturesDir, manifest, valueHash, type ManifestFile } from './fixtureManifest';
 
-const fixturesDir = join(__dirname, '..', '..', 'fixtures');
-
-interface ManifestFile {
-  path: string;
-  format: string;
-  tensors: { name: string; shape: number[]; dtype: string; sha256: string }[];
-}
-
-const manifest = JSON.parse(readFileSync(join(fixturesDir, 'manifest.json'), 'utf8')) as { files: ManifestFile[] };
-
-const integerDTypes = new Set(['I64', 'I32', 'I16', 'I8', 'U8', 'BOOL']);
-
-/** sha256 of the values as the manifest defines it: float32 LE, or int64 LE for integer and bool tensors. */
-async function valueHash(checkpoint: Checkpoint, entry: TensorEntry): Promise<string> {
-  let bytes: Uint8Array;
-  if (integerDTypes.has(entry.dtype)) {
-    const stored = await checkpoint.readTensor(entry.name, 'stored');
-    const source = stored.data as unknown as ArrayLike<number | bigint>;
-    const values = BigInt64Array.from({ length: source.length }, (_, i) => BigInt(source[i]));
-    bytes = new Uint8Array(values.buffer);
-  } else {
-    const values = await checkpoint.readTensor(entry.name, 'float32');
-    bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  }
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 async function checkAgainstManifest(file: ManifestFile, checkpoint: Checkpoint): Promise<void> {
   assert.equal(checkpoint.format, file.format, `${file.path}: format`);
