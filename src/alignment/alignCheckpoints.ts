@@ -33,6 +33,8 @@ export interface AlignRequest {
   readonly spec: string;
   readonly graph?: string;
   readonly transformerLevel?: TransformerLevel;
+  /** Attention heads per block, for spec inference of transformers whose files do not say. */
+  readonly heads?: number;
   readonly settings: AlignSettings;
   /** Where to write π(B), in the format its extension names; omitted writes nothing. */
   readonly writeAligned?: string;
@@ -67,7 +69,7 @@ export async function alignCheckpoints(request: AlignRequest, context: AlignCont
   try {
     const b = await openCheckpoint(pathB);
     try {
-      const chosen = await chooseSpec(request.spec, a, b, { graph: request.graph, transformerLevel: request.transformerLevel });
+      const chosen = await chooseSpec(request.spec, a, b, { graph: request.graph, transformerLevel: request.transformerLevel, heads: request.heads });
       const spec = chosen.resolved;
       const pairing = pairTensors(a.tensors, b.tensors, spec);
       const floatsA = await readFloats(a, pairing.floating.map((pair) => pair.nameA), settings.precision, context.signal);

@@ -10,6 +10,8 @@ export interface SpecChoiceOptions {
   /** ONNX export of the model, for inference from its graph; A itself is used when A is ONNX. */
   readonly graph?: string;
   readonly transformerLevel?: TransformerLevel;
+  /** Attention heads per block, when neither the shapes, the checkpoint's metadata nor a config.json give it. */
+  readonly heads?: number;
 }
 
 export interface ChosenSpec {
@@ -27,6 +29,6 @@ export async function chooseSpec(choice: string, a: Checkpoint, b: Checkpoint, o
     const spec = await loadPermutationSpec(choice);
     return { resolved: resolvePermutationSpec(spec, choice, tensorsA, tensorsB), spec, notes: [] };
   }
-  const inferred = await inferPermutationSpec(a, b, { graph: options.graph, transformerLevel: options.transformerLevel });
+  const inferred = await inferPermutationSpec(a, b, { graph: options.graph, transformerLevel: options.transformerLevel, heads: options.heads });
   return { resolved: resolvePermutationSpec(inferred.spec, inferred.source, tensorsA, tensorsB), spec: inferred.spec, notes: inferred.notes };
 }

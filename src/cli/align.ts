@@ -10,13 +10,14 @@ const EXECUTION_PROVIDERS: readonly ExecutionProviderChoice[] = ['auto', 'cpu', 
 
 export const alignCommand: CommandDefinition = {
   name: 'align',
-  usage: 'A B [--spec auto|FILE] [--graph MODEL.onnx] [--transformer-level local|full] [--save-spec FILE] [--seed N] [--order random|sorted] [--max-sweeps N] [--precision float32|float64] [--execution-provider auto|cpu|cuda|dml|coreml] [--out REPORT.json] [--write-aligned FILE]',
+  usage: 'A B [--spec auto|FILE] [--graph MODEL.onnx] [--transformer-level local|full] [--heads N] [--save-spec FILE] [--seed N] [--order random|sorted] [--max-sweeps N] [--precision float32|float64] [--execution-provider auto|cpu|cuda|dml|coreml] [--out REPORT.json] [--write-aligned FILE]',
   summary: 'Find the permutations of B\'s units that best match A (Git Re-Basin weight matching).',
   positionals: [2, 2],
   options: [
     { name: 'spec', kind: 'value', valueName: 'auto|FILE', description: 'Permutation spec file (*.permspec.json), or auto to infer it from the ONNX graph, a known architecture, or a plain chain of layers (default auto).' },
     { name: 'graph', kind: 'value', valueName: 'MODEL.onnx', description: 'ONNX export of the model: the spec is inferred from its graph, and --write-aligned copies it when writing .onnx.' },
     { name: 'transformer-level', kind: 'value', valueName: 'local|full', description: 'For transformers with --spec auto: permute MLP units and whole heads per block (local, default), or also the residual stream (full).' },
+    { name: 'heads', kind: 'value', valueName: 'N', description: 'Attention heads per block, for --spec auto on transformers whose metadata or config.json does not give it.' },
     { name: 'save-spec', kind: 'value', valueName: 'FILE', description: 'Write the permutation spec used (inferred or given) as a *.permspec.json file.' },
     { name: 'seed', kind: 'value', valueName: 'N', description: 'Seed of the random visiting order (default 0).' },
     { name: 'order', kind: 'value', valueName: 'random|sorted', description: 'Visit permutations in a seeded random order each sweep, or in sorted name order (default random).' },
@@ -46,6 +47,7 @@ export const alignCommand: CommandDefinition = {
       spec: stringFlag(flags, 'spec') ?? 'auto',
       graph: stringFlag(flags, 'graph'),
       transformerLevel,
+      heads: flags.heads === undefined ? undefined : numberFlag(flags, 'heads', 1, 1, 65536),
       settings,
       writeAligned: stringFlag(flags, 'write-aligned'),
     }, {
