@@ -33,10 +33,10 @@ export interface AlignRequest {
   readonly spec: string;
   readonly graph?: string;
   readonly transformerLevel?: TransformerLevel;
-  /** Attention heads per block, for spec inference of transformers whose files do not say. */
+  /** Attention heads per block, for spec inference of transformers whose files omit the count. */
   readonly heads?: number;
   readonly settings: AlignSettings;
-  /** Where to write π(B), in the format its extension names; omitted writes nothing. */
+  /** Output path of π(B), in the format its extension names; without it nothing is written. */
   readonly writeAligned?: string;
 }
 
@@ -100,7 +100,7 @@ export async function alignCheckpoints(request: AlignRequest, context: AlignCont
   }
 }
 
-/** The model whose graph an ONNX output of π(B) copies: `--graph`, else B itself when B is ONNX. */
+/** Returns the model whose graph an ONNX output of π(B) copies: `--graph`, else B itself when B is ONNX. */
 function onnxTemplate(request: AlignRequest): string | undefined {
   return request.graph ?? (request.pathB.toLowerCase().endsWith('.onnx') ? request.pathB : undefined);
 }
@@ -110,7 +110,7 @@ async function readFloats(checkpoint: Checkpoint, names: readonly string[], prec
   const tensors = new Map<string, FloatTensor>();
   for (const name of names) {
     signal.throwIfAborted();
-    // Readers convert float16, bfloat16 and float8 exactly, so every product sees float32 or float64 values.
+    // Readers convert float16, bfloat16 and float8 exactly, so every product receives float32 or float64 values.
     const data = precision === 'float64' ? await checkpoint.readTensor(name, 'float64') : await checkpoint.readTensor(name, 'float32');
     tensors.set(name, { shape: shapes.get(name) as readonly number[], data });
   }

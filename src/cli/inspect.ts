@@ -99,7 +99,7 @@ function inspectionText(checkpoint: Checkpoint, tensors: readonly InspectedTenso
   return `${lines.join('\n')}\n`;
 }
 
-/** One line per metadata value; long values are cut so the listing stays readable (`--json` has them whole). */
+/** Formats a metadata value on one line, cut at 120 characters so the listing stays readable (`--json` has it whole). */
 function summarizeValue(value: unknown): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;

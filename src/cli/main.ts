@@ -1,6 +1,6 @@
 // Command-line entry point: `checkpoint-aligner <command> [arguments]`, also `npm run cli -- <command>`.
-// Exit status: 0 success, 1 invalid input or failed job (one error line, no stack trace unless --verbose),
-// 2 bad usage; commands may define others (`diff` exits 3 when the files differ).
+// Exit status: 0 success, 1 invalid input or failed job, 2 bad usage. A failed job prints one error line, with a
+// stack trace only under --verbose. Commands may define other statuses: `diff` exits 3 when the files differ.
 import { UsageError, type CommandDefinition, type CommandIo } from './command';
 import { COMMANDS } from './commands';
 import { formatCommandHelp, formatOverviewHelp } from './help';

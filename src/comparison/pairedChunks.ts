@@ -24,7 +24,7 @@ export async function* pairChunks(
   }
 }
 
-/** The next non-empty chunk, or an empty array at the end of the stream. */
+/** Returns the next non-empty chunk, or an empty array at the end of the stream. */
 async function nextChunk(iterator: AsyncIterator<Float32Array>): Promise<Float32Array> {
   while (true) {
     const step = await iterator.next();

@@ -1,4 +1,4 @@
-// Numbers that say how far one tensor moved from another, accumulated chunk by chunk in float64 so two
+// Measures of how far one tensor moved from another, accumulated chunk by chunk in float64 so two
 // multi-GB tensors compare in bounded memory.
 
 export interface TensorDifference {
