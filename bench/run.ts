@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark in turn. Benchmarks measure speed and memory; they are not tests and assert
 // nothing about time. Results are recorded by hand in docs/benchmarks.md with the machine and the command.
 // Usage: npm run bench [-- NAME ...], NAME one of the keys of `benchmarks`.
+import { main as diff } from './diff';
 import { main as evaluation } from './evaluation';
 import { main as formats } from './formats';
 import { main as linearAssignment } from './linearAssignment';
@@ -11,6 +12,7 @@ const benchmarks: Record<string, () => void | Promise<void>> = {
   linearAssignment: () => linearAssignment([]),
   weightMatching: () => weightMatching([]),
   evaluation: () => evaluation([]),
+  diff: () => diff([]),
 };
 
 async function runAll(names: readonly string[]): Promise<void> {
