@@ -5,7 +5,8 @@
 // file) and the graph summary, so the file's bytes and the decoded model become garbage once `openOnnx` returns.
 // Tensor reads then go straight to each tensor's bytes on disk. External data files are never read at open: only
 // their sizes are checked.
-import { dirname, isAbsolute, join, posix, win32 } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, posix, sep, win32 } from 'node:path';
 import { onnx } from 'onnx-proto';
 import type { Checkpoint, TensorEntry } from '../checkpoint';
 import { CheckpointError, elementCount } from '../checkpoint';
@@ -147,5 +148,28 @@ function externalData(path: string, tensor: onnx.TensorProto, expected: number |
       { tensor: name },
     );
   }
-  return { location, file: join(dirname(path), location), offset, length };
+  const file = join(dirname(path), location);
+  assertInsideModelFolder(path, name, location, file);
+  return { location, file, offset, length };
+}
+
+/**
+ * Rejects an external data file that a symbolic link places outside the model's folder: the location text passed
+ * the `..` check, but following links must not reach other files either. A missing file is reported when read.
+ */
+function assertInsideModelFolder(path: string, name: string, location: string, file: string): void {
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    return;
+  }
+  const folder = realpathSync(dirname(path));
+  if (!real.startsWith(folder + sep)) {
+    throw new CheckpointError(
+      path,
+      `initializer "${name}": external data location "${location}" is a link to ${real}, outside the model's folder; copy the data file into the folder instead`,
+      { tensor: name },
+    );
+  }
 }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -243,6 +243,15 @@ test('short external data file is named', async () => {
 test('external location outside the folder is rejected', async () => {
   await assertOpenFails(buildModel('escape').path, /"W2".*"\.\.\/weights\.bin" leaves the model's folder/, 'W2');
   await assertOpenFails(buildModel('absolute').path, /"W2".*leaves the model's folder/, 'W2');
+});
+
+test('external data behind a symbolic link is rejected', async () => {
+  const { folder, path } = buildModel('valid');
+  const outside = mkdtempSync(join(tmpdir(), 'onnx-outside-'));
+  renameSync(join(folder, 'weights.bin'), join(outside, 'weights.bin'));
+  symlinkSync(join(outside, 'weights.bin'), join(folder, 'weights.bin'));
+  await assertOpenFails(path, /"W2".*"weights\.bin" is a link to .*outside the model's folder/, 'W2');
+  rmSync(outside, { recursive: true, force: true });
 });
 
 /** Builds argv[1]/big.onnx whose initializer "far" lies 3 GiB into a sparse external data file. */
