@@ -5,6 +5,7 @@ import { formatAlignReport, type AlignReport } from '../alignment/alignReport';
 import { serializePermutationSpec } from '../alignment/specInference';
 import type { ExecutionProviderChoice } from '../compute/executionProvider';
 import { choiceFlag, numberFlag, stringFlag, type CommandDefinition } from './command';
+import { printableLines } from './textFormat';
 
 const EXECUTION_PROVIDERS: readonly ExecutionProviderChoice[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml'];
 
@@ -55,8 +56,10 @@ export const alignCommand: CommandDefinition = {
       onProgress: io.verbose ? ({ sweep, permutation, objective }) => io.stderr.write(`sweep ${sweep} ${permutation}: objective ${objective}\n`) : undefined,
     });
     const { report } = outcome;
-    io.stdout.write(summarize(report, outcome.floatingTensorCount));
-    for (const note of outcome.specNotes) io.stdout.write(`spec note: ${note}\n`);
+    io.stdout.write(printableLines(summarize(report, outcome.floatingTensorCount)));
+    // Notes about tiers that did not apply are noise when a later tier succeeded; --verbose shows them.
+    const notes = io.verbose ? outcome.specNotes : outcome.specNotes.filter((note) => !note.startsWith('skipped '));
+    for (const note of notes) io.stdout.write(`${printableLines(`spec note: ${note}`)}\n`);
 
     if (reportPath !== undefined) {
       await writeFileAtomically(reportPath, [pathA, pathB], (handle) => handle.writeFile(formatAlignReport(report)), io.signal);

@@ -5,7 +5,7 @@ import { diffCheckpoints, type CheckpointDiff } from '../comparison/checkpointDi
 import type { TensorDifference } from '../comparison/tensorDifference';
 import { openCheckpoint } from '../formats/open';
 import { stringFlag, type CommandDefinition } from './command';
-import { formatTable } from './textFormat';
+import { formatTable, printableLines } from './textFormat';
 
 export const EXIT_DIFFERENT = 3;
 
@@ -102,5 +102,5 @@ function diffText(pathA: string, pathB: string, diff: CheckpointDiff, withStats:
     }
     lines.push(formatTable(header, rows));
   }
-  return `${lines.join('\n')}\n`;
+  return `${printableLines(lines.join('\n'))}\n`;
 }

@@ -3,7 +3,7 @@ import { elementCount, type Checkpoint, type TensorEntry } from '../formats/chec
 import { openCheckpoint } from '../formats/open';
 import { computeTensorStatistics, type TensorStatistics } from '../formats/statistics';
 import type { CommandDefinition, CommandIo } from './command';
-import { formatBytes, formatTable } from './textFormat';
+import { formatBytes, formatTable, printable } from './textFormat';
 
 interface InspectedTensor {
   readonly name: string;
@@ -66,14 +66,14 @@ function inspectionText(checkpoint: Checkpoint, tensors: readonly InspectedTenso
   const parameters = tensors.reduce((sum, tensor) => sum + elementCount(tensor.shape), 0);
   const bytes = tensors.reduce((sum, tensor) => sum + tensor.length, 0);
   const lines = [
-    `${checkpoint.path}`,
+    printable(checkpoint.path),
     `format: ${checkpoint.format}, ${tensors.length} tensors, ${parameters.toLocaleString('en-US')} parameters, ${formatBytes(bytes)}`,
   ];
 
   if (checkpoint.pickle) {
     lines.push(`pickle: ${checkpoint.pickle.verdict} (nothing was executed)`);
     for (const global of checkpoint.pickle.globals) {
-      if (global.verdict !== 'allowed') lines.push(`  ${global.verdict}: ${global.module}.${global.name}`);
+      if (global.verdict !== 'allowed') lines.push(`  ${global.verdict}: ${printable(`${global.module}.${global.name}`)}`);
     }
   }
   lines.push('');
@@ -94,7 +94,7 @@ function inspectionText(checkpoint: Checkpoint, tensors: readonly InspectedTenso
   const metadataKeys = Object.keys(checkpoint.metadata);
   if (metadataKeys.length > 0) {
     lines.push('', 'metadata:');
-    for (const key of metadataKeys) lines.push(`  ${key}: ${summarizeValue(checkpoint.metadata[key])}`);
+    for (const key of metadataKeys) lines.push(`  ${printable(key)}: ${printable(summarizeValue(checkpoint.metadata[key]))}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -5,6 +5,7 @@ import { UsageError, type CommandDefinition, type CommandIo } from './command';
 import { COMMANDS } from './commands';
 import { formatCommandHelp, formatOverviewHelp } from './help';
 import { parseArguments } from './parseArguments';
+import { printable } from './textFormat';
 import { VERSION } from '../version';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -42,8 +43,9 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`error: ${error.message}\n`);
       return 2;
     }
+    // Messages quote names and values read from the file, which may carry terminal control characters.
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`error: ${message}\n`);
+    process.stderr.write(`error: ${printable(message)}\n`);
     if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     return 1;
   }

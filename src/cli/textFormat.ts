@@ -1,7 +1,8 @@
 // Plain-text tables and sizes for terminal output.
 
-/** Left-aligned columns separated by two spaces. */
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+/** Left-aligned columns separated by two spaces; cells pass through `printable`. */
+export function formatTable(header: readonly string[], rawRows: readonly (readonly string[])[]): string {
+  const rows = rawRows.map((row) => row.map(printable));
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)));
   const formatRow = (row: readonly string[]) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
   return [formatRow(header), ...rows.map(formatRow)].join('\n');
@@ -17,4 +18,17 @@ export function formatBytes(bytes: number): string {
     unit++;
   }
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/**
+ * Escapes control characters (C0, DEL, C1, and the bidirectional overrides) as `\u{…}`, so names and metadata
+ * taken from a file cannot move the cursor, rewrite earlier lines or reorder text in the user's terminal.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (character) => `\\u{${character.charCodeAt(0).toString(16)}}`);
+}
+
+/** Applies `printable` to each line of a multi-line text, keeping its line breaks. */
+export function printableLines(text: string): string {
+  return text.split('\n').map(printable).join('\n');
 }
