@@ -25,6 +25,7 @@ export function formatBytes(bytes: number): string {
  * taken from a file cannot move the cursor, rewrite earlier lines or reorder text in the user's terminal.
  */
 export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point.
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (character) => `\\u{${character.charCodeAt(0).toString(16)}}`);
 }
 
