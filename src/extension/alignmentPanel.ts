@@ -51,6 +51,7 @@ export function toCurvesData(report: EvaluationReport): CurvesData {
 
 export class AlignmentPanel {
   private readonly disposables = new DisposableStore();
+  private disposed = false;
   private curves: EvaluationReport | undefined;
   private evaluating = false;
 
@@ -58,7 +59,10 @@ export class AlignmentPanel {
     panel.title = `Alignment: ${basename(run.b)} → ${basename(run.a)}`;
     panel.webview.options = webviewOptions(services.extensionUri);
     panel.webview.html = webviewHtml(panel.webview, services.extensionUri, 'alignment', panel.title);
-    this.disposables.add(panel.onDidDispose(() => this.disposables.dispose()));
+    this.disposables.add(panel.onDidDispose(() => {
+      this.disposed = true;
+      this.disposables.dispose();
+    }));
     this.disposables.add(panel.webview.onDidReceiveMessage((message: FromWebviewMessage) => {
       this.handle(message).catch((error: unknown) => reportFailure(services.log, `Alignment panel action "${message.type}" failed`, error));
     }));
@@ -69,8 +73,9 @@ export class AlignmentPanel {
     return new AlignmentPanel(panel, services, run);
   }
 
+  /** Posts to the webview; a job that finishes after the panel closed has its message dropped. */
   private post(message: ToWebviewMessage): void {
-    void this.panel.webview.postMessage(message);
+    if (!this.disposed) this.panel.webview.postMessage(message).then(undefined, () => undefined);
   }
 
   private async handle(message: FromWebviewMessage): Promise<void> {

@@ -13,8 +13,14 @@ import { mergeFlow } from './mergeFlow';
 
 export const showLogCommand = commandIds.showLog;
 
+/** What `activate` returns; the extension host tests use it to reach the workspace's remembered options. */
+export interface CheckpointAlignerApi {
+  readonly alignOptions: AlignOptionsStore;
+  readonly workspaceState: vscode.Memento;
+}
+
 /** Creates the log channel, the worker runner, the inspector and the commands; `context.subscriptions` releases them. */
-export function activate(context: vscode.ExtensionContext): void {
+export function activate(context: vscode.ExtensionContext): CheckpointAlignerApi {
   const disposables = new DisposableStore();
   context.subscriptions.push(disposables);
 
@@ -37,6 +43,7 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const mode = vscode.ExtensionMode[context.extensionMode];
   log.info(`Checkpoint Aligner ${VERSION} activated (VS Code ${vscode.version}, ${vscode.env.appHost}, ${mode} mode)`);
+  return { alignOptions: services.options, workspaceState: context.workspaceState };
 }
 
 export function deactivate(): void {

@@ -55,11 +55,18 @@ export class InspectorProvider implements vscode.CustomReadonlyEditorProvider {
   resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
     const disposables = new DisposableStore();
     const file = document.uri.fsPath;
-    const post = (message: ToWebviewMessage) => void panel.webview.postMessage(message);
+    // A job may finish after the user closed the editor; its reply is then dropped.
+    let disposed = false;
+    const post = (message: ToWebviewMessage) => {
+      if (!disposed) panel.webview.postMessage(message).then(undefined, () => undefined);
+    };
 
     panel.webview.options = webviewOptions(this.extensionUri);
     panel.webview.html = webviewHtml(panel.webview, this.extensionUri, 'inspector', basename(file));
-    disposables.add(panel.onDidDispose(() => disposables.dispose()));
+    disposables.add(panel.onDidDispose(() => {
+      disposed = true;
+      disposables.dispose();
+    }));
     disposables.add(panel.webview.onDidReceiveMessage((message: FromWebviewMessage) => {
       this.handle(message, file, document.uri, post).catch((error: unknown) => this.log.error(`Inspector of ${file}: handling "${message.type}" failed`, error));
     }));

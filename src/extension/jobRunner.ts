@@ -81,8 +81,9 @@ function describeJob(job: AnyJobRequest): string {
   switch (job.type) {
     case 'align':
     case 'alignView':
-    case 'diff':
       return `${job.b} onto ${job.a}`;
+    case 'diff':
+      return `${job.a} and ${job.b}`;
     case 'inspect':
       return job.file;
     case 'statistics':

@@ -10,16 +10,20 @@ import { launchBrowser } from './browser.mjs';
 import { bundleExtensionTests } from './extensionHostTests.mjs';
 import { resultsFileVariable, runExtensionHostSuites, uiTests } from './flows.mjs';
 import { ensureCodeServer } from './install.mjs';
+import { productTests, vsixTest } from './productFlows.mjs';
 import { createSandbox } from './sandbox.mjs';
 import { killProcessGroupNow, startCodeServer } from './server.mjs';
+import { installVsix, packageVsix } from './vsix.mjs';
 
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const outputDir = join(repositoryRoot, 'test-output');
 const artifactsDir = join(outputDir, 'e2e');
 const countsFile = join(outputDir, 'e2e-counts.json');
 // Bundles that the extension loads at run time. The CLI is not among them, and the full build is a step of its
-// own in scripts/test.mjs. NOTE: add 'worker' and 'webview' here once the extension starts loading them.
-const buildTargets = ['extension'];
+// own in scripts/test.mjs.
+const buildTargets = ['extension', 'worker', 'webview'];
+// The feature flows run in the development window; the VSIX test runs last in a window without the payload.
+const allUiTests = [...uiTests, ...productTests, vsixTest];
 // Bounds the run after the install, so that a wedged browser or server ends as a failure instead of a hang.
 const runTimeoutMs = 15 * 60_000;
 
@@ -119,7 +123,7 @@ function buildStep(description, command, args) {
 
 async function runUiTests(context) {
   const passed = new Set();
-  for (const test of uiTests) {
+  for (const test of allUiTests) {
     if (test.needs && !passed.has(test.needs)) {
       record(test.name, 'skipped', `needs "${test.needs}"`);
       continue;
@@ -164,11 +168,17 @@ async function main() {
     // The install blocks the event loop, so the watchdog starts after it; a cold install takes minutes.
     const paths = ensureCodeServer();
     startWatchdog();
+    // Packaging builds minified bundles into dist/, so the development build comes after it.
+    log('[e2e] packaging the VSIX (npm run package)');
+    const { vsix, bytes } = packageVsix(repositoryRoot);
+    log(`[e2e] ${vsix}: ${(bytes / 1024 / 1024).toFixed(1)} MB`);
     buildStep(`building ${buildTargets.join(', ')}`, 'node', ['scripts/build.mjs', ...buildTargets]);
     log('[e2e] bundling the extension host tests');
     const testsIndex = await bundleExtensionTests(repositoryRoot);
 
     resources.sandbox = createSandbox();
+    log('[e2e] installing the VSIX into the sandbox');
+    await installVsix(paths, resources.sandbox, vsix);
     const extraEnv = { [resultsFileVariable]: resources.sandbox.extensionTestResults };
     resources.server = await startCodeServer({ paths, sandbox: resources.sandbox, extraEnv });
     log(`[e2e] code-server ${resources.server.url} (process group ${resources.server.pid})`);

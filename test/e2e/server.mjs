@@ -18,7 +18,7 @@ export function findFreePort() {
 
 // The gallery URLs point at a port where nothing listens, so the server and the page fail fast instead of
 // contacting the public extension marketplace.
-function closedGallery(port) {
+export function closedGallery(port) {
   const base = `http://127.0.0.1:${port}`;
   return JSON.stringify({
     serviceUrl: `${base}/gallery`,

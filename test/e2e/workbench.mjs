@@ -44,3 +44,75 @@ export async function outputViewText(page) {
   // The editor renders spaces as no-break spaces (U+00A0).
   return lines.join('\n').replaceAll('\u00a0', ' ');
 }
+
+/** The Explorer row of the file or folder named exactly `name`. */
+export function explorerRow(page, name) {
+  return page.locator('.explorer-folders-view .monaco-list-row').filter({ has: page.getByText(name, { exact: true }) }).first();
+}
+
+/** Right-clicks the Explorer row `name` (adding it to the selection with `extend`) and runs the menu item `label`. */
+export async function runFromExplorerMenu(page, name, label, { timeoutMs = 30_000 } = {}) {
+  const row = explorerRow(page, name);
+  await row.waitFor({ state: 'visible', timeout: timeoutMs });
+  await row.click({ button: 'right' });
+  const item = page.locator('.monaco-menu .action-item:not(.disabled) .action-label', { hasText: label }).first();
+  await item.waitFor({ state: 'visible', timeout: timeoutMs });
+  // A click right after the menu opens was seen to leave the menu open (VS Code 1.139), while hovering the
+  // item focuses it and Enter runs it every time.
+  await item.hover();
+  await page.keyboard.press('Enter');
+  await item.waitFor({ state: 'hidden', timeout: timeoutMs });
+}
+
+/** Selects the Explorer rows `names`, in order, as a multi-selection. */
+export async function selectExplorerRows(page, names) {
+  for (const [index, name] of names.entries()) {
+    const row = explorerRow(page, name);
+    await row.waitFor({ state: 'visible', timeout: 30_000 });
+    await row.click({ modifiers: index === 0 ? [] : ['Control'] });
+  }
+}
+
+/**
+ * The document of the visible webview: `iframe.webview.ready` holds an inner `#active-frame` with the page.
+ * VS Code keeps the iframes of background tabs in the document, hidden, and draws webviews in an overlay
+ * outside the editor part, so the frame is found by visibility.
+ */
+export function activeWebview(page) {
+  return page.locator('iframe.webview.ready').filter({ visible: true }).last().contentFrame().locator('#active-frame').contentFrame();
+}
+
+/** Picks the quick input row that contains `text`, after typing `filter` (defaults to `text`) into the box. */
+export async function pickQuickInput(page, text, { filter = text, timeoutMs = 30_000 } = {}) {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: timeoutMs });
+  if (filter !== '') await input.fill(filter);
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
+  await row.waitFor({ state: 'visible', timeout: timeoutMs });
+  await row.click();
+}
+
+/** Waits for the quick input to show `title` (its title bar or placeholder), then presses Enter to accept it as it is. */
+export async function acceptQuickInput(page, { timeoutMs = 30_000 } = {}) {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: timeoutMs });
+  await page.waitForTimeout(300);
+  await input.press('Enter');
+}
+
+/** Waits for the quick input box to show `title`, so the next key goes to the right step of a flow. */
+export async function waitForQuickInputTitle(page, title, timeoutMs = 30_000) {
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).first().waitFor({ state: 'visible', timeout: timeoutMs });
+}
+
+/** The notification toast whose message contains `text`. */
+export function notification(page, text) {
+  return page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+}
+
+/** Clicks the button `label` of the notification that contains `text`. */
+export async function clickNotificationButton(page, text, label, timeoutMs = 60_000) {
+  const toast = notification(page, text);
+  await toast.waitFor({ state: 'visible', timeout: timeoutMs });
+  await toast.locator('.monaco-button', { hasText: label }).first().click();
+}
