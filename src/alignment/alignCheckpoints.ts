@@ -1,7 +1,7 @@
 // The whole alignment job on two checkpoint files: open, choose the spec, read the floating tensors, run
 // weight matching, build the report, and optionally write π(B). The `align` command and the worker share it.
 import { basename } from 'node:path';
-import { assertNotAnInput } from '../formats/atomicWrite';
+import { assertOutputPath } from '../formats/atomicWrite';
 import { elementCount, type Checkpoint, type FloatTensor, type NamedTensor } from '../formats/checkpoint';
 import { openCheckpoint } from '../formats/open';
 import { assertWritableOutput, writeCheckpoint } from '../formats/write';
@@ -59,7 +59,7 @@ export interface AlignOutcome {
 export async function alignCheckpoints(request: AlignRequest, context: AlignContext): Promise<AlignOutcome> {
   const { pathA, pathB, settings } = request;
   if (request.writeAligned !== undefined) {
-    assertNotAnInput(request.writeAligned, [pathA, pathB]);
+    assertOutputPath(request.writeAligned, [pathA, pathB]);
     assertWritableOutput(request.writeAligned, onnxTemplate(request));
   }
 

@@ -1,10 +1,11 @@
 // `align A B`: weight matching of B onto A, with a JSON report and optionally the aligned checkpoint π(B).
-import { writeFileAtomically, assertNotAnInput } from '../formats/atomicWrite';
+import { writeFileAtomically, assertOutputPath } from '../formats/atomicWrite';
 import { alignCheckpoints } from '../alignment/alignCheckpoints';
 import { formatAlignReport, type AlignReport } from '../alignment/alignReport';
 import { serializePermutationSpec } from '../alignment/specInference';
 import type { ExecutionProviderChoice } from '../compute/executionProvider';
-import { choiceFlag, numberFlag, stringFlag, type CommandDefinition } from './command';
+import { resolve } from 'node:path';
+import { choiceFlag, numberFlag, stringFlag, UsageError, type CommandDefinition } from './command';
 import { printableLines } from './textFormat';
 
 const EXECUTION_PROVIDERS: readonly ExecutionProviderChoice[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml'];
@@ -30,17 +31,22 @@ export const alignCommand: CommandDefinition = {
   ],
   async run([pathA, pathB], flags, io) {
     const settings = {
-      seed: numberFlag(flags, 'seed', 0, 0, 2 ** 32 - 1),
+      seed: numberFlag(flags, 'seed', 0, 0, 2 ** 32 - 1, true),
       order: choiceFlag(flags, 'order', ['random', 'sorted'] as const, 'random'),
-      maxSweeps: numberFlag(flags, 'max-sweeps', 100, 1, 1e6),
+      maxSweeps: numberFlag(flags, 'max-sweeps', 100, 1, 1e6, true),
       precision: choiceFlag(flags, 'precision', ['float32', 'float64'] as const, 'float32'),
       executionProvider: choiceFlag(flags, 'execution-provider', EXECUTION_PROVIDERS, 'auto'),
     };
     const transformerLevel = choiceFlag(flags, 'transformer-level', ['local', 'full'] as const, 'local');
     const reportPath = stringFlag(flags, 'out');
     const specPath = stringFlag(flags, 'save-spec');
-    // Reject an output over an input before any work is done.
-    for (const output of [reportPath, specPath]) if (output !== undefined) assertNotAnInput(output, [pathA, pathB]);
+    // Reject an output over an input, into a missing folder, or over another output before any work is done.
+    for (const output of [reportPath, specPath]) if (output !== undefined) assertOutputPath(output, [pathA, pathB]);
+    const outputs = [['--out', reportPath], ['--save-spec', specPath], ['--write-aligned', stringFlag(flags, 'write-aligned')]] as const;
+    for (const [index, [flag, output]] of outputs.entries()) {
+      const clash = outputs.slice(0, index).find(([, other]) => output !== undefined && other !== undefined && resolve(other) === resolve(output));
+      if (clash) throw new UsageError(`${clash[0]} and ${flag} name the same file ${output}; give each output its own path`);
+    }
 
     const outcome = await alignCheckpoints({
       pathA,
@@ -48,7 +54,7 @@ export const alignCommand: CommandDefinition = {
       spec: stringFlag(flags, 'spec') ?? 'auto',
       graph: stringFlag(flags, 'graph'),
       transformerLevel,
-      heads: flags.heads === undefined ? undefined : numberFlag(flags, 'heads', 1, 1, 65536),
+      heads: flags.heads === undefined ? undefined : numberFlag(flags, 'heads', 1, 1, 65536, true),
       settings,
       writeAligned: stringFlag(flags, 'write-aligned'),
     }, {

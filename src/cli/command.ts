@@ -41,13 +41,20 @@ export class UsageError extends Error {
   }
 }
 
-/** Reads a numeric flag, throwing UsageError naming the flag when it is not a number in [minimum, maximum]. */
-export function numberFlag(flags: FlagValues, name: string, fallback: number, minimum = -Infinity, maximum = Infinity): number {
+/** Decimal numbers as users type them (`0.5`, `-1`, `1e-3`); rejects empty text, hexadecimal and `Infinity`. */
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * Reads a numeric flag, throwing UsageError naming the flag when it is not a decimal number in [minimum, maximum],
+ * or not an integer where `integer` is set.
+ */
+export function numberFlag(flags: FlagValues, name: string, fallback: number, minimum = -Infinity, maximum = Infinity, integer = false): number {
   const raw = flags[name];
   if (raw === undefined) return fallback;
-  const value = typeof raw === 'string' ? Number(raw) : NaN;
-  if (!Number.isFinite(value) || value < minimum || value > maximum) {
-    throw new UsageError(`--${name} expects a number between ${minimum} and ${maximum}, got "${String(raw)}"`);
+  const value = typeof raw === 'string' && DECIMAL.test(raw.trim()) ? Number(raw) : NaN;
+  const kind = integer ? 'an integer' : 'a number';
+  if (!Number.isFinite(value) || value < minimum || value > maximum || (integer && !Number.isInteger(value))) {
+    throw new UsageError(`--${name} expects ${kind} between ${minimum} and ${maximum}, got "${String(raw)}"`);
   }
   return value;
 }

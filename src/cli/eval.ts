@@ -1,5 +1,5 @@
 // `eval A B`: interpolation curves of loss and accuracy, naive and aligned, with their barriers.
-import { assertNotAnInput, writeFileAtomically } from '../formats/atomicWrite';
+import { assertOutputPath, writeFileAtomically } from '../formats/atomicWrite';
 import { evaluateInterpolation, type Curve, type EvaluationReport } from '../evaluation/evaluateInterpolation';
 import type { ExecutionProviderChoice } from '../compute/executionProvider';
 import { choiceFlag, numberFlag, stringFlag, UsageError, type CommandDefinition } from './command';
@@ -25,12 +25,12 @@ export const evalCommand: CommandDefinition = {
   async run([pathA, pathB], flags, io) {
     const data = stringFlag(flags, 'data');
     if (data === undefined) throw new UsageError('eval needs --data DATA (.npz or .safetensors with the input array and labels)');
-    const steps = numberFlag(flags, 'steps', 21, 2, 10_000);
+    const steps = numberFlag(flags, 'steps', 21, 2, 10_000, true);
     if (!Number.isInteger(steps)) throw new UsageError(`--steps expects a whole number of points, got ${steps}`);
     const output = stringFlag(flags, 'out');
     const resetBn = stringFlag(flags, 'reset-bn');
     const graph = stringFlag(flags, 'graph');
-    if (output !== undefined) assertNotAnInput(output, [pathA, pathB, data, ...(graph === undefined ? [] : [graph]), ...(resetBn === undefined ? [] : [resetBn])]);
+    if (output !== undefined) assertOutputPath(output, [pathA, pathB, data, ...(graph === undefined ? [] : [graph]), ...(resetBn === undefined ? [] : [resetBn])]);
 
     const report = await evaluateInterpolation({
       a: pathA,

@@ -1,7 +1,7 @@
 // Output files are written to a temporary file beside the target and renamed into place, so a crash or a
 // cancelled job never leaves a half-written file under the requested name, and inputs are never overwritten.
 import { randomBytes } from 'node:crypto';
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -21,10 +21,22 @@ function canonicalPath(path: string): string {
   }
 }
 
-/** Throws OutputOverwritesInputError when `output` is the same file as any of `inputs` (after resolving links). */
-export function assertNotAnInput(output: string, inputs: readonly string[]): void {
+/**
+ * Checks an output path before any work: throws OutputOverwritesInputError when `output` is the same file as any
+ * of `inputs` (after resolving links), and an Error when its folder does not exist or is not a folder.
+ */
+export function assertOutputPath(output: string, inputs: readonly string[]): void {
   const target = canonicalPath(output);
   if (inputs.some((input) => canonicalPath(input) === target)) throw new OutputOverwritesInputError(output);
+
+  const folder = dirname(resolve(output));
+  let isFolder = false;
+  try {
+    isFolder = statSync(folder).isDirectory();
+  } catch {
+    isFolder = false;
+  }
+  if (!isFolder) throw new Error(`${output}: the output folder ${folder} does not exist; create it first or choose another path`);
 }
 
 /**
@@ -37,9 +49,15 @@ export async function writeFileAtomically(
   write: (handle: FileHandle) => Promise<void>,
   signal?: AbortSignal,
 ): Promise<void> {
-  assertNotAnInput(output, inputs);
+  assertOutputPath(output, inputs);
   const temporary = join(dirname(output), `.${basename(output)}.${randomBytes(6).toString('hex')}.partial`);
-  const handle = await open(temporary, 'wx');
+  let handle: FileHandle;
+  try {
+    handle = await open(temporary, 'wx');
+  } catch (error) {
+    // The message names the temporary file, which the user never asked for, so name the output instead.
+    throw new Error(`${output}: cannot write the output (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); check the folder's permissions`);
+  }
   try {
     await write(handle);
     signal?.throwIfAborted();

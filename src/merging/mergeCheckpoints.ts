@@ -1,11 +1,11 @@
 // Weighted average of checkpoints after aligning each onto the first: θ = Σ_k w_k · π_k(θ_k) / Σ_k w_k, with
 // π_1 the identity. With two models and weights (1−λ, λ) this is (1−λ)·A + λ·π(B).
 import { basename } from 'node:path';
-import { assertNotAnInput } from '../formats/atomicWrite';
+import { assertOutputPath } from '../formats/atomicWrite';
 import { CheckpointError, type Checkpoint, type NamedTensor, type TensorEntry } from '../formats/checkpoint';
 import { isFloatingDType } from '../formats/dtype';
 import { openCheckpoint } from '../formats/open';
-import { writeCheckpoint } from '../formats/write';
+import { assertWritableOutput, writeCheckpoint } from '../formats/write';
 import { pairTensors } from '../alignment/tensorPairs';
 import { commonWrapperPrefix, TensorNameIndex } from '../alignment/tensorNameMatching';
 import { TOOL_NAME, VERSION } from '../version';
@@ -63,7 +63,8 @@ export async function mergeCheckpoints(options: MergeOptions): Promise<MergeSumm
   if (!(total > 0) || !options.weights.every(Number.isFinite)) throw new Error(`weights must be finite and sum to a positive number, got ${options.weights.join(', ')}`);
   const weights = options.weights.map((weight) => weight / total);
   const template = options.graph ?? (options.inputs[0].toLowerCase().endsWith('.onnx') ? options.inputs[0] : undefined);
-  assertNotAnInput(options.output, [...options.inputs, ...(template === undefined ? [] : [template])]);
+  assertOutputPath(options.output, [...options.inputs, ...(template === undefined ? [] : [template])]);
+  assertWritableOutput(options.output, template);
 
   const checkpoints: Checkpoint[] = [];
   try {

@@ -49,6 +49,11 @@ test('numberFlag and choiceFlag validate ranges and choices', () => {
   assert.equal(numberFlag({}, 'seed', 5), 5);
   assert.throws(() => numberFlag({ seed: 'x' }, 'seed', 0), UsageError);
   assert.throws(() => numberFlag({ seed: '-1' }, 'seed', 0, 0), UsageError);
+  assert.throws(() => numberFlag({ lambda: '' }, 'lambda', 0.5, 0, 1), UsageError);
+  assert.throws(() => numberFlag({ lambda: '0x1' }, 'lambda', 0.5, 0, 1), UsageError);
+  assert.throws(() => numberFlag({ seed: '1.5' }, 'seed', 0, 0, 10, true), /expects an integer/);
+  assert.equal(numberFlag({ lambda: '.25' }, 'lambda', 0.5, 0, 1), 0.25);
+  assert.equal(numberFlag({ rate: '1e-3' }, 'rate', 0), 0.001);
   assert.equal(choiceFlag({ order: 'sorted' }, 'order', ['random', 'sorted'] as const, 'random'), 'sorted');
   assert.throws(() => choiceFlag({ order: 'shuffled' }, 'order', ['random', 'sorted'] as const, 'random'), UsageError);
 });

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const modelA = 'test/fixtures/models/mlp_s0.safetensors';
+const modelB = 'test/fixtures/models/mlp_s1.safetensors';
+
+function runCli(...args: string[]) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8' });
+}
+
+test('align rejects two outputs with one path', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'outputs-test-'));
+  try {
+    const path = join(folder, 'x.pt');
+    const result = runCli('align', modelA, modelB, '--out', path, '--write-aligned', path);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /--out and --write-aligned name the same file/);
+    assert.deepEqual(readdirSync(folder), []);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+test('align rejects a missing output folder before matching', () => {
+  const result = runCli('align', modelA, modelB, '--write-aligned', join(tmpdir(), 'no-such-folder-xyz', 'x.pt'));
+  assert.equal(result.status, 1);
+  assert.match(result.stderr, /output folder .*no-such-folder-xyz does not exist/);
+  assert.doesNotMatch(result.stdout, /sweeps/, 'no matching ran');
+});
+
+test('align rejects an unwritable output type before matching', () => {
+  const result = runCli('align', modelA, modelB, '--write-aligned', join(tmpdir(), 'aligned.npz'));
+  assert.equal(result.status, 1);
+  assert.match(result.stderr, /aligned\.npz: cannot write this file type; use one of \.safetensors/);
+  assert.doesNotMatch(result.stdout, /sweeps/);
+});
+
+test('merge rejects a missing output folder', () => {
+  const result = runCli('merge', modelA, modelB, '--out', join(tmpdir(), 'no-such-folder-xyz', 'merged.safetensors'));
+  assert.equal(result.status, 1);
+  assert.match(result.stderr, /does not exist/);
+});
