@@ -49,6 +49,7 @@ function diffJson(pathA: string, pathB: string, diff: CheckpointDiff, aligned?: 
     a: pathA,
     b: pathB,
     identical: diff.identical,
+    ...(diff.firstValueDifference === undefined ? {} : { firstValueDifference: diff.firstValueDifference }),
     ...(aligned ? { alignment: { spec: aligned.specSource } } : {}),
     onlyInA: structure.onlyInA,
     onlyInB: structure.onlyInB,
@@ -71,6 +72,9 @@ function finiteJson(difference: TensorDifference): Record<string, unknown> {
 function diffText(pathA: string, pathB: string, diff: CheckpointDiff, withStats: boolean, aligned?: AlignedDifferences): string {
   const { structure } = diff;
   const lines = [`A: ${pathA}`, `B: ${pathB}`, diff.identical ? 'identical' : 'different', ''];
+  if (!withStats && diff.firstValueDifference !== undefined) {
+    lines.push(`values differ, first in ${diff.firstValueDifference} (--stats compares every tensor)`, '');
+  }
   const describe = (side: { rawName: string; dtype: string; shape: readonly number[] }) => `${side.rawName} ${side.dtype} [${side.shape.join(', ')}]`;
 
   if (structure.onlyInA.length > 0) lines.push(`only in A (${structure.onlyInA.length}):`, ...structure.onlyInA.map((t) => `  - ${describe(t)}`), '');

@@ -20,6 +20,8 @@ export interface CheckpointDiff {
   readonly values: ReadonlyMap<string, TensorDifference>;
   /** True when structure, metadata and every value agree. */
   readonly identical: boolean;
+  /** Matched name of the first shared tensor whose values differ, in A's order. */
+  readonly firstValueDifference?: string;
 }
 
 /**
@@ -29,20 +31,21 @@ export interface CheckpointDiff {
 export async function diffCheckpoints(a: Checkpoint, b: Checkpoint, options: CheckpointDiffOptions): Promise<CheckpointDiff> {
   const structure = diffStructure(a, b);
   const values = new Map<string, TensorDifference>();
-  let valuesIdentical = true;
+  let firstValueDifference: string | undefined;
 
   const comparable = structure.shared.filter((tensor) => tensor.sameShape);
   for (const [index, tensor] of comparable.entries()) {
     options.signal?.throwIfAborted();
     options.onProgress?.(index, comparable.length, tensor.name);
-    if (!options.statistics && !valuesIdentical) break;
+    if (!options.statistics && firstValueDifference !== undefined) break;
 
     const difference = await compareTensor(a, b, tensor, options.statistics, options.signal);
-    if (!difference.identical) valuesIdentical = false;
+    if (!difference.identical) firstValueDifference ??= tensor.name;
     if (options.statistics) values.set(tensor.name, difference);
   }
 
-  return { structure, values, identical: valuesIdentical && isStructurallyIdentical(structure) };
+  const identical = firstValueDifference === undefined && isStructurallyIdentical(structure);
+  return { structure, values, identical, ...(firstValueDifference === undefined ? {} : { firstValueDifference }) };
 }
 
 async function compareTensor(a: Checkpoint, b: Checkpoint, tensor: SharedTensor, complete: boolean, signal?: AbortSignal): Promise<TensorDifference> {

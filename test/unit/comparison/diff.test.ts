@@ -103,6 +103,10 @@ test('diff command exit status and JSON', () => {
   const same = runCli('diff', `${models}/mlp_s0.safetensors`, `${models}/mlp_s0.safetensors`);
   assert.equal(same.status, 0, same.stderr);
 
+  const seeds = runCli('diff', `${models}/mlp_s0.safetensors`, `${models}/mlp_s1.safetensors`);
+  assert.equal(seeds.status, 3, seeds.stderr);
+  assert.match(seeds.stdout, /values differ, first in fc1\.weight/);
+
   const different = runCli('diff', `${models}/mlp_s0.safetensors`, `${models}/mlp_s1.safetensors`, '--json', '--stats');
   assert.equal(different.status, 3, different.stderr);
   const report = JSON.parse(different.stdout) as { identical: boolean; shared: { name: string; stats: { relativeL2: number } }[] };
