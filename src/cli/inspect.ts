@@ -73,21 +73,21 @@ function inspectionText(checkpoint: Checkpoint, tensors: readonly InspectedTenso
   if (checkpoint.pickle) {
     lines.push(`pickle: ${checkpoint.pickle.verdict} (nothing was executed)`);
     for (const global of checkpoint.pickle.globals) {
-      if (global.verdict !== 'allowed') lines.push(`  ${global.verdict}: ${printable(`${global.module}.${global.name}`)}`);
+      lines.push(`  ${global.verdict}: ${printable(`${global.module}.${global.name}`)}`);
     }
   }
   lines.push('');
 
   const header = withStats
-    ? ['name', 'dtype', 'shape', 'bytes', 'min', 'max', 'mean', 'std', 'nan', 'inf']
+    ? ['name', 'dtype', 'shape', 'offset', 'bytes', 'min', 'max', 'mean', 'std', 'nan', 'inf', 'zeros']
     : ['name', 'dtype', 'shape', 'offset', 'bytes'];
   const rows = tensors.map((tensor) => {
     const shape = `[${tensor.shape.join(', ')}]`;
     if (!withStats) return [tensor.name, tensor.dtype, shape, String(tensor.offset), String(tensor.length)];
     const stats = tensor.stats;
     const number = (value: number | undefined) => (value === undefined ? '' : value.toPrecision(4));
-    return [tensor.name, tensor.dtype, shape, String(tensor.length), number(stats?.min), number(stats?.max),
-      number(stats?.mean), number(stats?.std), String(stats?.nan ?? ''), String(stats?.inf ?? '')];
+    return [tensor.name, tensor.dtype, shape, String(tensor.offset), String(tensor.length), number(stats?.min), number(stats?.max),
+      number(stats?.mean), number(stats?.std), String(stats?.nan ?? ''), String(stats?.inf ?? ''), String(stats?.zeros ?? '')];
   });
   lines.push(formatTable(header, rows));
 

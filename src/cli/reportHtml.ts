@@ -57,7 +57,7 @@ function cosineBars(layers: AlignReportSummary['layers']): string {
 function lossChart(curves: CurvesSummary): string {
   const width = 520;
   const height = 260;
-  const margin = { left: 48, right: 12, top: 12, bottom: 36 };
+  const margin = { left: 48, right: 20, top: 12, bottom: 36 };
   const maxLoss = Math.max(...curves.naive.loss, ...curves.aligned.loss) * 1.05;
   const x = (lambda: number) => margin.left + lambda * (width - margin.left - margin.right);
   const y = (loss: number) => height - margin.bottom - (loss / maxLoss) * (height - margin.top - margin.bottom);
