@@ -35,7 +35,7 @@ export function attentionHeads(architecture: string, metadata: Readonly<Record<s
   const headSize = configInteger(metadata, ['head_dim']);
   const count = given ?? configInteger(metadata, HEAD_KEYS) ?? (headSize !== undefined && width % headSize === 0 ? width / headSize : undefined);
   if (count === undefined) {
-    throw new SpecInferenceError(`${architecture}: the number of attention heads is not in the checkpoint's metadata (${[...HEAD_KEYS, 'head_dim'].join(', ')}); give the head count or a spec file`);
+    throw new SpecInferenceError(`${architecture}: the number of attention heads is not in the checkpoint's metadata (${[...HEAD_KEYS, 'head_dim'].join(', ')}); pass --heads N, put num_attention_heads in a config.json beside the checkpoint, or pass a spec file`);
   }
   if (width % count !== 0) throw new SpecInferenceError(`${architecture}: ${count} attention heads do not divide the width ${width}`);
   return count;
