@@ -156,7 +156,7 @@ describe('known-architecture templates', () => {
       const a = await syntheticCheckpoint(directory, 'llama', llamaShapes(8, 4, 2, 2, 12));
       const mismatched = await syntheticCheckpoint(directory, 'llama_mismatch', llamaShapes(8, 4, 2, 2, 12), { num_attention_heads: '4', num_key_value_heads: '4' });
       try {
-        assert.throws(() => inferFromTemplates(a, { level: 'local' }), /number of attention heads is not in the checkpoint's metadata \(num_attention_heads, n_head, num_heads, nhead, head_dim\); give the head count or a spec file/);
+        assert.throws(() => inferFromTemplates(a, { level: 'local' }), /number of attention heads is not in the checkpoint's metadata \(num_attention_heads, n_head, num_heads, nhead, head_dim\); pass --heads N, put num_attention_heads in a config.json beside the checkpoint, or pass a spec file/);
         assert.throws(() => inferFromTemplates(mismatched, { level: 'local' }), /metadata gives 4 key\/value heads but k_proj's shape gives 2/);
         assert.equal(resolveAgainst(inferFromTemplates(a, { level: 'local', heads: 4 }).spec, a, a).permutations.get('P_kv_groups_0'), 2);
         const fromHeadSize = await syntheticCheckpoint(directory, 'llama_head_dim', llamaShapes(8, 4, 2, 2, 12), { head_dim: '2' });
