@@ -23,8 +23,9 @@ export interface CheckpointTensors {
  * Matches every spec tensor to A and B and checks ranks, shapes and permutation sizes.
  * Throws PermutationSpecError naming the tensor and axis when a tensor is missing from either checkpoint, has the
  * wrong number of axes or differing shapes in A and B, or has a grouped axis that `outer * inner` does not divide.
- * It also throws when the axes of one permutation disagree on its size, and when two spec names resolve to the
- * same stored tensor.
+ * It also throws when the axes of one permutation disagree on its size, and when two spec names resolve to the same
+ * stored tensor. A permuted tensor must be floating-point in both A and B, so quantized blocks and integers are
+ * rejected. The spec must define at least one permutation that a cost tensor votes on.
  */
 export function resolvePermutationSpec(spec: PermutationSpec, source: string, a: CheckpointTensors, b: CheckpointTensors): ResolvedSpec {
   const specNames = Object.keys(spec.axes);
@@ -84,17 +85,46 @@ export function resolvePermutationSpec(spec: PermutationSpec, source: string, a:
     });
 
     const floating = isFloatingDType(entryA.dtype) && isFloatingDType(entryB.dtype);
+    const permuted = axes.some((axis) => axis !== null);
+    if (permuted && !floating) {
+      const [path, dtype] = isFloatingDType(entryA.dtype) ? [b.path, entryB.dtype] : [a.path, entryA.dtype];
+      throw new PermutationSpecError(
+        source,
+        `stored as ${dtype} in ${path}, but only floating-point tensors can be permuted; dequantize the checkpoint or convert it to a floating dtype (F32, F16 or BF16) first`,
+        { tensor: name },
+      );
+    }
     if (costNames?.has(name) && !floating) {
       throw new PermutationSpecError(source, `"cost" lists a tensor of type ${entryA.dtype}; only floating-point tensors can vote`, { tensor: name });
     }
-    const permuted = axes.some((axis) => axis !== null);
     const cost = costNames === undefined ? floating && permuted && !isRunningStatistic(name) : costNames.has(name);
     tensors.push({ name, nameA, nameB, shape: entryA.shape, axes, cost });
   }
 
   const sortedNames = [...sizes.keys()].sort();
   const permutations = new Map(sortedNames.map((permutation) => [permutation, (sizes.get(permutation) as { size: number }).size]));
+  assertPermutationsHaveVotes(source, specNames.length, sortedNames, tensors);
   return { source, permutations, tensors };
+}
+
+/**
+ * Throws unless at least one permutation has a cost tensor with an axis on it. Without one, weight matching has no
+ * similarity to compute, and the spec is almost certainly not what its author meant.
+ */
+function assertPermutationsHaveVotes(source: string, tensorCount: number, permutations: readonly string[], tensors: readonly SpecTensor[]): void {
+  if (tensorCount === 0) {
+    throw new PermutationSpecError(source, '"axes" maps no tensors, so the spec defines no permutation; map each weight and bias to its axis entries (permutation names or null)');
+  }
+  if (permutations.length === 0) {
+    throw new PermutationSpecError(source, 'every axis entry is null, so the spec defines no permutation; give the hidden axes of the layers a permutation name');
+  }
+  const voted = tensors.some((tensor) => tensor.cost && tensor.axes.some((axis) => axis !== null));
+  if (!voted) {
+    throw new PermutationSpecError(
+      source,
+      `no cost tensor has an axis on any of the permutations ${permutations.join(', ')}, so weight matching has nothing to compare; list floating-point tensors with permuted axes in "cost", or remove "cost" to let every such tensor vote`,
+    );
+  }
 }
 
 function sameShape(x: readonly number[], y: readonly number[]): boolean {

@@ -1,8 +1,8 @@
 // `--spec auto` for the simplest architecture: a plain chain of Linear layers, recognized from tensor shapes.
 import type { TensorEntry } from '../../formats/checkpoint';
-import { isFloatingDType } from '../../formats/dtype';
 import type { AxisEntry, PermutationSpec } from '../permutationSpec';
 import { commonWrapperPrefix } from '../tensorNameMatching';
+import { isLayerTensor } from './layerTensors';
 
 export type InferenceResult =
   | { readonly spec: PermutationSpec; readonly source: string }
@@ -15,19 +15,19 @@ interface LinearLayer {
 }
 
 /**
- * Infers the spec of a chain of Linear layers: every floating tensor is a 2-D `<layer>.weight` of shape
- * [out, in] or its 1-D `<layer>.bias` of size out, and each layer's out equals the next one's in. The hidden units
- * between consecutive layers get one permutation each, named `P_<layer>` after the layer that produces them
- * (without a wrapper prefix such as `module.`).
- * Integer tensors (step counters) are ignored. Layer order is the file's order, or else natural name order.
+ * Infers the spec of a chain of Linear layers: every layer tensor (any dtype, see isLayerTensor) is a 2-D
+ * `<layer>.weight` of shape [out, in] or its 1-D `<layer>.bias` of size out, and each layer's out equals the next
+ * one's in. The hidden units between consecutive layers get one permutation each, named `P_<layer>` after the layer
+ * that produces them (without a wrapper prefix such as `module.`). Integer counters (`step`, `num_batches_tracked`)
+ * are ignored. Layer order is the file's order, or else natural name order.
  */
 export function inferLinearChain(tensors: readonly TensorEntry[]): InferenceResult {
-  const floating = tensors.filter((entry) => isFloatingDType(entry.dtype));
+  const layerTensors = tensors.filter(isLayerTensor);
   const layers: LinearLayer[] = [];
-  const byName = new Map(floating.map((entry) => [entry.name, entry]));
+  const byName = new Map(layerTensors.map((entry) => [entry.name, entry]));
   const used = new Set<string>();
 
-  for (const entry of floating) {
+  for (const entry of layerTensors) {
     if (!entry.name.endsWith('.weight') && entry.name !== 'weight') continue;
     if (entry.shape.length !== 2) return { failure: `tensor "${entry.name}" has shape [${entry.shape.join(', ')}], not a 2-D Linear weight` };
     const prefix = entry.name.slice(0, entry.name.length - 'weight'.length);
@@ -39,7 +39,7 @@ export function inferLinearChain(tensors: readonly TensorEntry[]): InferenceResu
     used.add(entry.name);
     if (bias !== undefined) used.add(bias.name);
   }
-  const stray = floating.find((entry) => !used.has(entry.name));
+  const stray = layerTensors.find((entry) => !used.has(entry.name));
   if (stray !== undefined) return { failure: `tensor "${stray.name}" is neither a Linear weight nor its bias` };
   if (layers.length < 2) return { failure: `found ${layers.length} Linear layer(s); a chain needs at least 2` };
 
@@ -48,7 +48,7 @@ export function inferLinearChain(tensors: readonly TensorEntry[]): InferenceResu
     return { failure: 'the Linear layers do not form a chain in which each layer\'s output size equals the next layer\'s input size' };
   }
 
-  const wrapper = commonWrapperPrefix(floating.map((entry) => entry.name));
+  const wrapper = commonWrapperPrefix(layerTensors.map((entry) => entry.name));
   const permutationName = (index: number) => `P_${chain[index].prefix.slice(wrapper.length) || index}`;
   const axes: Record<string, AxisEntry[]> = {};
   chain.forEach((layer, index) => {

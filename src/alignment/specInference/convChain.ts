@@ -1,9 +1,9 @@
 // `--spec auto` for a plain chain of convolutions followed by Linear layers (a VGG-style network), recognized from
 // tensor names and shapes. Normalization layers attach to the layer before them by name order and size.
 import type { TensorEntry } from '../../formats/checkpoint';
-import { isFloatingDType } from '../../formats/dtype';
 import type { AxisEntry, PermutationSpec } from '../permutationSpec';
 import { commonWrapperPrefix } from '../tensorNameMatching';
+import { isLayerTensor } from './layerTensors';
 
 export type ConvChainResult =
   | { readonly spec: PermutationSpec; readonly source: string; readonly notes: string[] }
@@ -26,25 +26,25 @@ const NORM_PARAMETERS = ['weight', 'bias', 'running_mean', 'running_var'];
  * Modules keep the file's order, or natural name order when the file's order is not a chain.
  */
 export function inferConvChain(tensors: readonly TensorEntry[]): ConvChainResult {
-  const floating = tensors.filter((entry) => isFloatingDType(entry.dtype));
-  const modules = groupModules(floating);
+  const layerTensors = tensors.filter(isLayerTensor);
+  const modules = groupModules(layerTensors);
   if ('failure' in modules) return modules;
 
   const natural = [...modules].sort((x, y) => x.prefix.localeCompare(y.prefix, 'en', { numeric: true }));
   const chained = chainSpec(modules) ?? chainSpec(natural);
   if (chained === undefined) {
-    return { failure: 'the layers do not form a chain in which each layer\'s output channels feed the next layer\'s input', unplaced: floating.map((entry) => entry.name) };
+    return { failure: 'the layers do not form a chain in which each layer\'s output channels feed the next layer\'s input', unplaced: layerTensors.map((entry) => entry.name) };
   }
   const convolutions = modules.filter((module) => module.kind === 'conv').length;
   const linears = modules.filter((module) => module.kind === 'linear').length;
   return { spec: chained, source: `auto: chain of ${convolutions} convolution and ${linears} linear layers`, notes: [] };
 }
 
-function groupModules(floating: readonly TensorEntry[]): Module[] | { failure: string; unplaced: readonly string[] } {
-  const byName = new Map(floating.map((entry) => [entry.name, entry]));
+function groupModules(layerTensors: readonly TensorEntry[]): Module[] | { failure: string; unplaced: readonly string[] } {
+  const byName = new Map(layerTensors.map((entry) => [entry.name, entry]));
   const modules: Module[] = [];
   const used = new Set<string>();
-  for (const entry of floating) {
+  for (const entry of layerTensors) {
     if (used.has(entry.name)) continue;
     const match = /^(.*?)\.?(weight|bias|running_mean|running_var)$/.exec(entry.name);
     if (match === null) return { failure: `tensor "${entry.name}" is not a layer's weight, bias or normalization vector`, unplaced: [entry.name] };

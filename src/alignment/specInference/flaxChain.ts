@@ -2,8 +2,8 @@
 // transpose of nn.Linear's layout. Flax numbers modules per type (`Dense_0`, `LayerNorm_0`), so the names do not
 // give the order of layers of different types. Only chains of Dense layers alone are inferred.
 import type { TensorEntry } from '../../formats/checkpoint';
-import { isFloatingDType } from '../../formats/dtype';
 import type { AxisEntry, PermutationSpec } from '../permutationSpec';
+import { isLayerTensor } from './layerTensors';
 
 export type FlaxChainResult = { readonly spec: PermutationSpec; readonly source: string } | { readonly failure: string };
 
@@ -18,11 +18,11 @@ interface DenseLayer {
  * where each kernel's output size equals the next kernel's input size. Permutations are named `P_<module>`.
  */
 export function inferFlaxDenseChain(tensors: readonly TensorEntry[]): FlaxChainResult {
-  const floating = tensors.filter((entry) => isFloatingDType(entry.dtype));
-  const byName = new Map(floating.map((entry) => [entry.name, entry]));
+  const layerTensors = tensors.filter(isLayerTensor);
+  const byName = new Map(layerTensors.map((entry) => [entry.name, entry]));
   const layers: DenseLayer[] = [];
   const used = new Set<string>();
-  for (const entry of floating) {
+  for (const entry of layerTensors) {
     if (!entry.name.endsWith('/kernel')) continue;
     if (entry.shape.length !== 2) return { failure: `tensor "${entry.name}" has shape [${entry.shape.join(', ')}], not a 2-D Dense kernel` };
     const path = entry.name.slice(0, -'/kernel'.length);
@@ -34,7 +34,7 @@ export function inferFlaxDenseChain(tensors: readonly TensorEntry[]): FlaxChainR
     used.add(entry.name);
     if (bias !== undefined) used.add(bias.name);
   }
-  const stray = floating.find((entry) => !used.has(entry.name));
+  const stray = layerTensors.find((entry) => !used.has(entry.name));
   if (stray !== undefined) return { failure: `tensor "${stray.name}" is neither a Dense kernel nor its bias` };
   if (layers.length < 2) return { failure: `found ${layers.length} Dense layer(s); a chain needs at least 2` };
 

@@ -1,6 +1,5 @@
 // `--spec auto`: infers a permutation spec from an ONNX graph, a known architecture or a plain chain of layers.
 import type { Checkpoint } from '../../formats/checkpoint';
-import { isFloatingDType } from '../../formats/dtype';
 import type { PermutationSpec } from '../permutationSpec';
 import { resolvePermutationSpec } from '../resolveSpec';
 import { inferLinearChain } from './chain';
@@ -8,6 +7,7 @@ import { inferConvChain } from './convChain';
 import { inferFlaxDenseChain } from './flaxChain';
 import { inferSpecFromGraph } from './graphSpec';
 import { SpecInferenceError } from './inferenceError';
+import { isLayerTensor } from './layerTensors';
 import { readSiblingConfig } from './modelConfig';
 import { inferFromTemplates, type TransformerLevel } from './templates';
 
@@ -73,7 +73,7 @@ export async function inferPermutationSpec(a: Checkpoint, b: Checkpoint, options
     return inferred;
   }
 
-  if (unplaced.length === 0) unplaced = a.tensors.filter((entry) => isFloatingDType(entry.dtype)).map((entry) => entry.name);
+  if (unplaced.length === 0) unplaced = a.tensors.filter(isLayerTensor).map((entry) => entry.name);
   const shown = unplaced.slice(0, 12).map((name) => `"${name}"`).join(', ');
   const more = unplaced.length > 12 ? ` and ${unplaced.length - 12} more` : '';
   throw new SpecInferenceError(

@@ -1,8 +1,8 @@
 // Shared pieces of the known-architecture templates: a spec under construction, checked against the checkpoint.
 import type { Checkpoint, TensorEntry } from '../../../formats/checkpoint';
-import { isFloatingDType } from '../../../formats/dtype';
 import type { AxisEntry, GroupedAxis } from '../../permutationSpec';
 import { SpecInferenceError } from '../inferenceError';
+import { isLayerTensor } from '../layerTensors';
 import type { InferredSpec } from '../index';
 
 export type TransformerLevel = 'local' | 'full';
@@ -50,10 +50,10 @@ export class SpecBuilder {
     if (this.has(name)) this.set(name, entries);
   }
 
-  /** Floating tensors no entry covers, except those `ignored` accepts (attention mask buffers). */
+  /** Layer tensors (any dtype) no entry covers, except those `ignored` accepts (attention mask buffers). */
   unplaced(ignored?: (name: string) => boolean): string[] {
     return this.tensors
-      .filter((entry) => isFloatingDType(entry.dtype) && !(entry.name in this.axes) && !(ignored?.(entry.name) ?? false))
+      .filter((entry) => isLayerTensor(entry) && !(entry.name in this.axes) && !(ignored?.(entry.name) ?? false))
       .map((entry) => entry.name);
   }
 

@@ -2,10 +2,10 @@
 // `norm1`, `norm2`). The layers around the stack (embedding, positional table, head) have names the model chose,
 // so the full level places them by shape.
 import type { TensorEntry } from '../../../formats/checkpoint';
-import { isFloatingDType } from '../../../formats/dtype';
 import type { AxisEntry } from '../../permutationSpec';
 import { SpecInferenceError } from '../inferenceError';
 import type { InferredSpec } from '../index';
+import { isLayerTensor } from '../layerTensors';
 import { blockIndices, findBase, heads, SpecBuilder, type TransformerLevel, type TemplateInput } from './builder';
 import { levelNote } from './gpt2';
 import { attentionHeads } from './heads';
@@ -54,7 +54,7 @@ function placeOuterTensors(builder: SpecBuilder, width: number): string[] {
   const placed: string[] = [];
   const ambiguous: string[] = [];
   for (const entry of builder.tensors) {
-    if (!isFloatingDType(entry.dtype) || entry.name in builder.axes) continue;
+    if (!isLayerTensor(entry) || entry.name in builder.axes) continue;
     const matching = entry.shape.flatMap((size, axis) => (size === width ? [axis] : []));
     if (matching.length > 1) {
       ambiguous.push(entry.name);
