@@ -42,27 +42,33 @@ function bindingFolder(): string {
 /**
  * Creates an inference session for `model` (bytes, or a file path) on the requested provider. `auto` tries the platform's accelerator
  * (CUDA on Linux, DirectML on Windows, CoreML on macOS) and falls back to the CPU with the reason; an explicitly
- * requested provider that cannot start is an error.
+ * requested provider that cannot start is an error. `purpose` names the step in errors ("the similarity products of
+ * weight matching"), so onnxruntime's own text never reaches the user without saying what failed.
  */
 export async function createSession(
   model: Uint8Array | string,
   choice: ExecutionProviderChoice,
+  purpose = 'a model',
 ): Promise<{ session: ort.InferenceSession; provider: ExecutionProviderUsed }> {
   const options = (provider: ExecutionProviderName): ort.InferenceSession.SessionOptions => ({
     executionProviders: [provider],
-    // Severity 3 (error) hides the warnings onnxruntime prints when it places shape nodes on the CPU.
-    logSeverityLevel: 3,
+    // Severity 4 (fatal) keeps onnxruntime from printing its errors to stderr: each one is also thrown, and the
+    // message below carries it once, after a sentence naming the step.
+    logSeverityLevel: 4,
   });
   const create = (sessionOptions: ort.InferenceSession.SessionOptions) =>
     typeof model === 'string' ? ort.InferenceSession.create(model, sessionOptions) : ort.InferenceSession.create(model, sessionOptions);
+  const createOnCpu = async (reason: string) => {
+    try {
+      return { session: await create(options('cpu')), provider: { name: 'cpu' as const, reason } };
+    } catch (error) {
+      throw new OnnxRuntimeError(`creating the onnxruntime CPU session for ${purpose} failed`, error);
+    }
+  };
 
-  if (choice === 'cpu') {
-    return { session: await create(options('cpu')), provider: { name: 'cpu', reason: 'cpu: requested' } };
-  }
+  if (choice === 'cpu') return createOnCpu('cpu: requested');
   const accelerator = choice === 'auto' ? acceleratorFor(process.platform) : choice;
-  if (accelerator === undefined) {
-    return { session: await create(options('cpu')), provider: { name: 'cpu', reason: `cpu: no accelerator is tried on ${process.platform}` } };
-  }
+  if (accelerator === undefined) return createOnCpu(`cpu: no accelerator is tried on ${process.platform}`);
 
   let failure = unavailableReason(accelerator);
   if (failure === undefined) {
@@ -74,5 +80,13 @@ export async function createSession(
     }
   }
   if (choice !== 'auto') throw new Error(`execution provider ${choice} cannot run: ${failure}; use --execution-provider auto or cpu`);
-  return { session: await create(options('cpu')), provider: { name: 'cpu', reason: `cpu: ${failure}` } };
+  return createOnCpu(`cpu: ${failure}`);
+}
+
+/** An onnxruntime failure, with a sentence of ours naming the step before onnxruntime's own message. */
+export class OnnxRuntimeError extends Error {
+  constructor(step: string, cause: unknown) {
+    super(`${step}. onnxruntime reported: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'OnnxRuntimeError';
+  }
 }

@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { FloatTensor } from '../formats/checkpoint';
 import type { ResolvedSpec } from '../alignment/permutationSpec';
-import { createSession, type ExecutionProviderChoice, type ExecutionProviderUsed } from './executionProvider';
+import { createSession, OnnxRuntimeError, type ExecutionProviderChoice, type ExecutionProviderUsed } from './executionProvider';
 import { buildSimilarityModel, EXTERNAL_DATA_FILE, type ExternalWeights, type Precision, type SimilarityModel } from './similarityModel';
+
+const PURPOSE = 'the similarity products of weight matching';
 
 export class SimilaritySession {
   private constructor(
@@ -28,8 +30,12 @@ export class SimilaritySession {
     options: { readonly precision: Precision; readonly executionProvider: ExecutionProviderChoice; readonly inMemoryLimitBytes?: number },
   ): Promise<SimilaritySession> {
     const { bytes, inputs, outputs, external } = buildSimilarityModel(spec, a, b, options.precision, options.inMemoryLimitBytes);
+    // onnxruntime rejects a model without outputs with an internal assertion, so this case is named here instead.
+    if (outputs.size === 0) {
+      throw new Error(`${spec.source}: no cost tensor has a permuted axis, so weight matching has no similarity to compute; check the spec's "axes" and "cost"`);
+    }
     if (external === undefined) {
-      const { session, provider } = await createSession(bytes, options.executionProvider);
+      const { session, provider } = await createSession(bytes, options.executionProvider, PURPOSE);
       return new SimilaritySession(session, { inputs, outputs }, spec.permutations, provider);
     }
 
@@ -38,7 +44,7 @@ export class SimilaritySession {
       const modelPath = join(folder, 'similarity.onnx');
       await writeFile(modelPath, bytes);
       await writeExternalWeights(join(folder, EXTERNAL_DATA_FILE), external);
-      const { session, provider } = await createSession(modelPath, options.executionProvider);
+      const { session, provider } = await createSession(modelPath, options.executionProvider, PURPOSE);
       return new SimilaritySession(session, { inputs, outputs }, spec.permutations, provider);
     } finally {
       // NOTE: on Linux and macOS a file onnxruntime still maps stays readable after removal; on Windows the
@@ -68,7 +74,12 @@ export class SimilaritySession {
       feeds[indices] = new ort.Tensor('int64', values, [size]);
       feeds[select] = new ort.Tensor('bool', new Uint8Array([name === permutation ? 1 : 0]), [1]);
     }
-    const result = await this.session.run(feeds, [output]);
+    let result: ort.InferenceSession.ReturnType;
+    try {
+      result = await this.session.run(feeds, [output]);
+    } catch (error) {
+      throw new OnnxRuntimeError(`computing the similarity matrix of permutation "${permutation}" for weight matching failed`, error);
+    }
     const data = result[output].data;
     if (!(data instanceof Float32Array || data instanceof Float64Array)) throw new Error(`onnxruntime returned ${result[output].type} for ${output}`);
     return data;
