@@ -3,6 +3,7 @@ import { assertOutputPath, writeFileAtomically } from '../formats/atomicWrite';
 import { evaluateInterpolation, type Curve, type EvaluationReport } from '../evaluation/evaluateInterpolation';
 import type { ExecutionProviderChoice } from '../compute/executionProvider';
 import { choiceFlag, numberFlag, stringFlag, UsageError, type CommandDefinition } from './command';
+import { printable } from './textFormat';
 
 const EXECUTION_PROVIDERS: readonly ExecutionProviderChoice[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml'];
 
@@ -46,6 +47,7 @@ export const evalCommand: CommandDefinition = {
       signal: io.signal,
     });
     io.stdout.write(summarize(report));
+    for (const warning of report.warnings) io.stderr.write(`warning: ${printable(warning)}\n`);
     if (report.equivalence.message !== undefined) io.stderr.write(`warning: ${report.equivalence.message}\n`);
     if (resetBn !== undefined && report.batchNormLayers === 0) {
       io.stderr.write(`warning: ${report.graph} has no BatchNormalization node whose running statistics are checkpoint tensors, so --reset-bn changed nothing\n`);

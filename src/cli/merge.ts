@@ -3,6 +3,7 @@ import { mergeCheckpoints, type MergeSummary } from '../merging/mergeCheckpoints
 import { MERGE_DTYPES } from '../merging/floatEncoding';
 import type { ExecutionProviderChoice } from '../compute/executionProvider';
 import { choiceFlag, numberFlag, stringFlag, UsageError, type CommandDefinition, type FlagValues } from './command';
+import { printable } from './textFormat';
 
 const EXECUTION_PROVIDERS: readonly ExecutionProviderChoice[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml'];
 
@@ -38,6 +39,7 @@ export const mergeCommand: CommandDefinition = {
       signal: io.signal,
     });
     io.stdout.write(summarize(summary, inputs));
+    for (const warning of summary.warnings) io.stderr.write(`warning: ${printable(warning)}\n`);
     return 0;
   },
 };

@@ -66,6 +66,8 @@ export interface EvaluationReport {
   /** Inference sessions created for the whole evaluation; one serves every λ. */
   readonly sessionsCreated: number;
   readonly seconds: { align: number; evaluate: number };
+  /** For the user: A or B has a pickle with dangerous or unknown globals; nothing in it was executed. */
+  readonly warnings: readonly string[];
 }
 
 /** Aligns B onto A, then evaluates both interpolation lines at `steps` evenly spaced λ in [0, 1]. */
@@ -111,6 +113,7 @@ export async function evaluateInterpolation(options: EvaluationOptions): Promise
           executionProvider: session.provider.reason,
           sessionsCreated: evaluationSessionsCreated() - sessionsBefore,
           seconds: { align: alignSeconds, evaluate: (performance.now() - evaluateStart) / 1000 },
+          warnings: aligned.warnings,
           ...(train === undefined ? {} : { trainData: options.resetBn }),
         };
         return report;

@@ -6,6 +6,7 @@ import type { ResolvedSpec } from '../alignment/permutationSpec';
 import { chooseSpec, type SpecChoiceOptions } from '../alignment/specChoice';
 import { pairTensors, type FloatingPair } from '../alignment/tensorPairs';
 import { matchWeights, type WeightMatchingResult } from '../alignment/weightMatching';
+import { pickleWarnings } from './pickleWarnings';
 import type { ExecutionProviderChoice } from '../compute/executionProvider';
 
 export interface MatchingSettings {
@@ -28,6 +29,8 @@ export interface AlignedPair {
   readonly floatsB: ReadonlyMap<string, Float64Array>;
   /** π(B) keyed by B's names; tensors outside the spec are B's own arrays. */
   readonly alignedB: ReadonlyMap<string, Float64Array>;
+  /** For the user: A or B has a pickle with dangerous or unknown globals (see pickleWarnings). */
+  readonly warnings: readonly string[];
 }
 
 /** Runs weight matching of B onto A and applies the permutations found to every floating tensor of B. */
@@ -54,7 +57,7 @@ export async function alignToReference(
     const specTensor = byNameB.get(name);
     alignedB.set(name, specTensor === undefined ? data : permuteTensor(data, shapesB.get(name) as readonly number[], specTensor.axes, matching.permutations));
   }
-  return { spec, matching, pairs, floatsA, floatsB, alignedB };
+  return { spec, matching, pairs, floatsA, floatsB, alignedB, warnings: pickleWarnings([a, b]) };
 }
 
 /** Reads the named tensors as float64; every stored floating type converts exactly. */

@@ -11,6 +11,7 @@ import { commonWrapperPrefix, TensorNameIndex } from '../alignment/tensorNameMat
 import { TOOL_NAME, VERSION } from '../version';
 import { alignToReference, DEFAULT_MATCHING, readFloat64, type MatchingSettings } from './alignToReference';
 import { encodeFloats, isMergeDType, type MergeDType } from './floatEncoding';
+import { pickleWarnings } from './pickleWarnings';
 
 export interface MergeOptions {
   /** Checkpoint paths; the first is the reference every other model is aligned to. */
@@ -49,6 +50,8 @@ export interface MergeSummary {
   readonly copied: readonly CopiedTensor[];
   /** Tensors left out of an ONNX output because its graph has no initializer for them (`num_batches_tracked`). */
   readonly dropped: readonly string[];
+  /** For the user: inputs whose pickle references dangerous or unknown globals (see pickleWarnings). */
+  readonly warnings: readonly string[];
 }
 
 /** B's values for every tensor of A that B holds: aligned when requested, keyed by A's name. */
@@ -70,11 +73,12 @@ export async function mergeCheckpoints(options: MergeOptions): Promise<MergeSumm
   try {
     for (const path of options.inputs) checkpoints.push(await openCheckpoint(path));
     const [a, ...others] = checkpoints;
+    for (const other of others) checkShapes(a, other);
+    assertSharedTensors(a, others);
     const specSources: string[] = [];
     const contributions: Contribution[] = [];
     let floatsA: ReadonlyMap<string, Float64Array> | undefined;
     for (const other of others) {
-      checkShapes(a, other);
       if (options.align) {
         const aligned = await alignToReference(a, other, options.spec, { ...DEFAULT_MATCHING, ...options.matching }, signal, { graph: options.graph });
         specSources.push(aligned.spec.source);
@@ -98,7 +102,8 @@ export async function mergeCheckpoints(options: MergeOptions): Promise<MergeSumm
     if (options.lambda !== undefined) metadata.lambda = String(options.lambda);
     const { written, dropped } = options.output.toLowerCase().endsWith('.onnx') && template !== undefined ? await renameForGraph(tensors, template) : { written: tensors, dropped: [] };
     await writeCheckpoint(options.output, written, { inputs: options.inputs, onnxTemplate: template, metadata, signal });
-    return { output: options.output, weights, specSources: options.align ? specSources : undefined, merged, copied, dropped };
+    const warnings = pickleWarnings(checkpoints);
+    return { output: options.output, weights, specSources: options.align ? specSources : undefined, merged, copied, dropped, warnings };
   } finally {
     for (const checkpoint of checkpoints) await checkpoint.close();
   }
@@ -180,6 +185,23 @@ async function renameForGraph(tensors: readonly NamedTensor[], template: string)
     else written.push({ ...tensor, name });
   }
   return { written, dropped };
+}
+
+/**
+ * Throws naming every input when no floating tensor of A is in all other checkpoints with the same shape: the
+ * inputs are then different architectures (or a wrong file), and the output would be a mix with nothing averaged.
+ */
+function assertSharedTensors(a: Checkpoint, others: readonly Checkpoint[]): void {
+  let shared = new Set(a.tensors.map((entry) => entry.name));
+  for (const other of others) {
+    const paired = pairTensors(a.tensors, other.tensors, { source: 'none', permutations: new Map(), tensors: [] }).floating;
+    const names = new Set(paired.map((pair) => pair.nameA));
+    shared = new Set([...shared].filter((name) => names.has(name)));
+  }
+  if (shared.size > 0) return;
+  const paths = [a, ...others].map((checkpoint) => checkpoint.path);
+  const listed = `${paths.slice(0, -1).join(', ')} and ${paths[paths.length - 1]}`;
+  throw new Error(`${listed} share no floating-point tensor with the same name and shape, so nothing would be merged; pass checkpoints of the same architecture`);
 }
 
 /** Throws naming the tensor when a tensor present in both checkpoints has different shapes. */

@@ -1,0 +1,26 @@
+// Warnings for inputs whose pickle references globals outside the allow-list. The readers never execute a pickle,
+// so reading tensors from such a file is safe, but `torch.load` without `weights_only=True` would run the payload.
+import type { Checkpoint } from '../formats/checkpoint';
+
+/** Globals named per warning before the rest are counted. */
+const SHOWN_GLOBALS = 5;
+
+/**
+ * Returns one warning per checkpoint whose pickle verdict is `dangerous` or `unknown`, naming the file and the
+ * globals behind the verdict, in the order of `checkpoints`. Safe and pickle-free files give no warning.
+ * Global names come from the file as they are: escape control characters before printing them to a terminal.
+ */
+export function pickleWarnings(checkpoints: readonly Pick<Checkpoint, 'path' | 'pickle'>[]): string[] {
+  const warnings: string[] = [];
+  for (const checkpoint of checkpoints) {
+    const report = checkpoint.pickle;
+    if (report === undefined || report.verdict === 'safe') continue;
+
+    const flagged = report.globals.filter((global) => global.verdict === report.verdict).map((global) => `${global.module}.${global.name}`);
+    const shown = flagged.slice(0, SHOWN_GLOBALS).join(', ');
+    const more = flagged.length > SHOWN_GLOBALS ? ` and ${flagged.length - SHOWN_GLOBALS} more` : '';
+    const kind = report.verdict === 'dangerous' ? 'dangerous globals' : 'globals that are not known to be safe';
+    warnings.push(`${checkpoint.path}: its pickle references ${kind} (${shown}${more}); nothing was executed, and only tensors were read`);
+  }
+  return warnings;
+}
