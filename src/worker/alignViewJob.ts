@@ -3,7 +3,7 @@
 import { alignCheckpoints, DEFAULT_ALIGN_SETTINGS } from '../alignment/alignCheckpoints';
 import { chooseSpec } from '../alignment/specChoice';
 import { serializePermutationSpec } from '../alignment/specInference';
-import type { Checkpoint } from '../formats/checkpoint';
+import type { Checkpoint, FloatTensor } from '../formats/checkpoint';
 import { openCheckpoint } from '../formats/open';
 import type { JobRequest, JobResult } from '../protocol/workerMessages';
 import type { JobContext } from './jobs';
@@ -44,14 +44,15 @@ export async function runAlignViewJob(request: JobRequest<'alignView'>, context:
   const heatmaps = await withBoth(request.a, request.b, async (a, b) => {
     const spec = (await chooseSpec(options.spec ?? 'auto', a, b, { graph: options.graph })).resolved;
     const costTensors = spec.tensors.filter((tensor) => tensor.cost);
-    const floatsA = new Map<string, Float32Array>();
-    const floatsB = new Map<string, Float32Array>();
+    const floatsA = new Map<string, FloatTensor>();
+    const floatsB = new Map<string, FloatTensor>();
     for (const tensor of costTensors) {
       context.signal.throwIfAborted();
-      floatsA.set(tensor.nameA, await a.readTensor(tensor.nameA, 'float32'));
-      floatsB.set(tensor.nameB, await b.readTensor(tensor.nameB, 'float32'));
+      floatsA.set(tensor.nameA, { shape: tensor.shape, data: await a.readTensor(tensor.nameA, 'float32') });
+      floatsB.set(tensor.nameB, { shape: tensor.shape, data: await b.readTensor(tensor.nameB, 'float32') });
     }
-    return computeHeatmaps(spec, floatsA, floatsB, permutations, context.signal);
+    const computeOptions = { precision: 'float32' as const, executionProvider: options.executionProvider ?? DEFAULT_ALIGN_SETTINGS.executionProvider };
+    return computeHeatmaps(spec, floatsA, floatsB, permutations, computeOptions, context.signal);
   });
   const heatmapSeconds = (performance.now() - heatmapStart) / 1000;
   context.log('info', `alignView: ${heatmaps.length} similarity matrices in ${heatmapSeconds.toFixed(2)} s; total ${((performance.now() - started) / 1000).toFixed(2)} s`);
