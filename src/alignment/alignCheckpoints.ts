@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { assertOutputPath } from '../formats/atomicWrite';
 import { elementCount, type Checkpoint, type FloatTensor, type NamedTensor } from '../formats/checkpoint';
 import { openCheckpoint } from '../formats/open';
+import { pickleWarnings } from '../formats/pickleWarnings';
 import { assertWritableOutput, writeCheckpoint } from '../formats/write';
 import type { ExecutionProviderChoice } from '../compute/executionProvider';
 import type { Precision } from '../compute/similarityModel';
@@ -53,6 +54,8 @@ export interface AlignOutcome {
   readonly spec: PermutationSpec;
   readonly specNotes: readonly string[];
   readonly floatingTensorCount: number;
+  /** One line per input whose pickle references globals outside the allow-list (nothing was executed). */
+  readonly warnings: readonly string[];
 }
 
 /** Runs the alignment job. Outputs over an input are rejected before any work; cancelling leaves no output file. */
@@ -91,7 +94,7 @@ export async function alignCheckpoints(request: AlignRequest, context: AlignCont
         context.onStage?.(`writing ${request.writeAligned}`);
         await writeAligned(b, spec, result, request.writeAligned, { inputs: [pathA, pathB], template: onnxTemplate(request), alignedTo: basename(pathA), signal: context.signal });
       }
-      return { report, spec: chosen.spec, specNotes: chosen.notes, floatingTensorCount: pairing.floating.length };
+      return { report, spec: chosen.spec, specNotes: chosen.notes, floatingTensorCount: pairing.floating.length, warnings: pickleWarnings([a, b]) };
     } finally {
       await b.close();
     }

@@ -6,7 +6,7 @@ import { serializePermutationSpec } from '../alignment/specInference';
 import type { ExecutionProviderChoice } from '../compute/executionProvider';
 import { resolve } from 'node:path';
 import { choiceFlag, numberFlag, stringFlag, UsageError, type CommandDefinition } from './command';
-import { printableLines } from './textFormat';
+import { printable, printableLines } from './textFormat';
 
 const EXECUTION_PROVIDERS: readonly ExecutionProviderChoice[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml'];
 
@@ -63,6 +63,7 @@ export const alignCommand: CommandDefinition = {
     });
     const { report } = outcome;
     io.stdout.write(printableLines(summarize(report, outcome.floatingTensorCount)));
+    for (const warning of outcome.warnings) io.stderr.write(`warning: ${printable(warning)}\n`);
     // Notes about tiers that did not apply are noise when a later tier succeeded; --verbose shows them.
     const notes = io.verbose ? outcome.specNotes : outcome.specNotes.filter((note) => !note.startsWith('skipped '));
     for (const note of notes) io.stdout.write(`${printableLines(`spec note: ${note}`)}\n`);

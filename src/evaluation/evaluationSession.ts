@@ -1,7 +1,7 @@
 // One onnxruntime session over the parameterized graph, fed with new weights on every run.
 import * as ort from 'onnxruntime-node';
 import { CheckpointError } from '../formats/checkpoint';
-import { createSession, type ExecutionProviderChoice, type ExecutionProviderUsed } from '../compute/executionProvider';
+import { createSession, OnnxRuntimeError, type ExecutionProviderChoice, type ExecutionProviderUsed } from '../compute/executionProvider';
 import { scoreLogits } from './crossEntropy';
 import { checkLabels, type Dataset } from './dataset';
 import type { ParameterizedGraph } from './parameterizedGraph';
@@ -43,8 +43,17 @@ export class EvaluationSession {
     readonly provider: ExecutionProviderUsed,
   ) {}
 
+  /** Runs the graph on one batch, fetching one output; onnxruntime's errors gain a sentence naming the graph. */
+  private async runBatch(feeds: ort.InferenceSession.FeedsType, output: string): Promise<ort.InferenceSession.ReturnType> {
+    try {
+      return await this.session.run(feeds, [output]);
+    } catch (error) {
+      throw new OnnxRuntimeError(`${this.graph.path}: evaluating output "${output}" on a batch failed`, error);
+    }
+  }
+
   static async create(graph: ParameterizedGraph, executionProvider: ExecutionProviderChoice): Promise<EvaluationSession> {
-    const { session, provider } = await createSession(graph.bytes, executionProvider);
+    const { session, provider } = await createSession(graph.bytes, executionProvider, `the evaluation of ${graph.path}`);
     sessionsCreated++;
     return new EvaluationSession(session, graph, provider);
   }
@@ -73,7 +82,7 @@ export class EvaluationSession {
     let logits: Float32Array | Float64Array | undefined;
     for (const batch of this.batches(dataset)) {
       signal.throwIfAborted();
-      const result = await this.session.run({ ...feeds, [this.graph.dataInput.name]: batch.input }, [this.graph.output]);
+      const result = await this.runBatch({ ...feeds, [this.graph.dataInput.name]: batch.input }, this.graph.output);
       const output = result[this.graph.output];
       if (output.dims.length !== 2) {
         throw new CheckpointError(this.graph.path, `output "${this.graph.output}" has shape [${output.dims.join(', ')}]; evaluation expects logits of shape [batch, classes]`);
@@ -102,7 +111,7 @@ export class EvaluationSession {
     let count = 0;
     for (const batch of this.batches(dataset)) {
       signal.throwIfAborted();
-      const result = await this.session.run({ ...feeds, [this.graph.dataInput.name]: batch.input }, [activation]);
+      const result = await this.runBatch({ ...feeds, [this.graph.dataInput.name]: batch.input }, activation);
       const output = result[activation];
       const [, channels, ...spatial] = output.dims;
       if (channels === undefined) throw new CheckpointError(this.graph.path, `BatchNormalization input "${activation}" has shape [${output.dims.join(', ')}]; it needs a channel axis`);

@@ -1,6 +1,6 @@
 // Warnings for inputs whose pickle references globals outside the allow-list. The readers never execute a pickle,
 // so reading tensors from such a file is safe, but `torch.load` without `weights_only=True` would run the payload.
-import type { Checkpoint } from '../formats/checkpoint';
+import type { Checkpoint } from './checkpoint';
 
 /** Globals named per warning before the rest are counted. */
 const SHOWN_GLOBALS = 5;

@@ -6,7 +6,7 @@ import type { ResolvedSpec } from '../alignment/permutationSpec';
 import { chooseSpec, type SpecChoiceOptions } from '../alignment/specChoice';
 import { pairTensors, type FloatingPair } from '../alignment/tensorPairs';
 import { matchWeights, type WeightMatchingResult } from '../alignment/weightMatching';
-import { pickleWarnings } from './pickleWarnings';
+import { pickleWarnings } from '../formats/pickleWarnings';
 import type { ExecutionProviderChoice } from '../compute/executionProvider';
 
 export interface MatchingSettings {

@@ -11,7 +11,7 @@ import { commonWrapperPrefix, TensorNameIndex } from '../alignment/tensorNameMat
 import { TOOL_NAME, VERSION } from '../version';
 import { alignToReference, DEFAULT_MATCHING, readFloat64, type MatchingSettings } from './alignToReference';
 import { encodeFloats, isMergeDType, type MergeDType } from './floatEncoding';
-import { pickleWarnings } from './pickleWarnings';
+import { pickleWarnings } from '../formats/pickleWarnings';
 
 export interface MergeOptions {
   /** Checkpoint paths; the first is the reference every other model is aligned to. */

@@ -32,6 +32,7 @@ export async function runAlignJob(request: JobRequest<'align'>, context: JobCont
     }),
   });
   const { report } = outcome;
+  for (const warning of outcome.warnings) context.log('warn', warning);
   context.log('info', `align: done in ${((performance.now() - started) / 1000).toFixed(2)} s, ${report.sweeps} sweeps, provider ${report.executionProviderReason}`);
   return report;
 }

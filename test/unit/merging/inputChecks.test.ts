@@ -16,7 +16,7 @@ import { writeSafetensors } from '../../../src/formats/safetensors/writer';
 import { evaluateInterpolation } from '../../../src/evaluation/evaluateInterpolation';
 import { alignToReference, DEFAULT_MATCHING } from '../../../src/merging/alignToReference';
 import { mergeCheckpoints } from '../../../src/merging/mergeCheckpoints';
-import { pickleWarnings } from '../../../src/merging/pickleWarnings';
+import { pickleWarnings } from '../../../src/formats/pickleWarnings';
 
 const fixtures = join(__dirname, '..', '..', 'fixtures');
 const model = (name: string): string => join(fixtures, 'models', name);
