@@ -86,9 +86,14 @@
     const count = el('span', { class: 'muted count' });
     const header = el('tr', {}, ...columns.map((column) => {
       const sorted = state.sortKey === column.key;
-      const button = el('button', { type: 'button', class: 'sort', 'data-key': column.key, title: column.title || `Sort by ${column.label}` },
-        column.label, sorted ? (state.descending ? ' ▼' : ' ▲') : '');
-      return el('th', { class: column.numeric ? 'number' : '', 'aria-sort': sorted ? (state.descending ? 'descending' : 'ascending') : 'none' }, button);
+      let direction = 'none';
+      let arrow = '';
+      if (sorted) {
+        direction = state.descending ? 'descending' : 'ascending';
+        arrow = state.descending ? ' ▼' : ' ▲';
+      }
+      const button = el('button', { type: 'button', class: 'sort', 'data-key': column.key, title: column.title || `Sort by ${column.label}` }, column.label, arrow);
+      return el('th', { class: column.numeric ? 'number' : '', 'aria-sort': direction }, button);
     }), el('th', {}, 'Open'));
     const tbody = el('tbody');
     const table = el('table', { class: 'compare' }, el('thead', {}, header), tbody);

@@ -50,11 +50,11 @@ export async function alignAndShow(services: PanelServices, a: string, b: string
     else AlignmentPanel.create(services, run);
   } catch (error) {
     panel?.dispose();
-    await reportFailure(services.log, `Aligning ${basename(b)} onto ${basename(a)} failed`, error);
+    await reportFailure(services.log, `Aligning ${basename(b)} onto ${basename(a)}`, error);
   }
 }
 
-/** The whole "Align with…" flow for reference `a`: pick B, pick the spec, remember it, align. */
+/** Runs the "Align with…" flow for reference `a`: picks B and the spec, remembers the spec, and aligns. */
 export async function alignWith(services: PanelServices, a: string): Promise<void> {
   const b = await pickSecondCheckpoint(services.runner, a, `Align with ${basename(a)}`);
   if (b === undefined) return;

@@ -64,7 +64,7 @@ export class AlignmentPanel {
       this.disposables.dispose();
     }));
     this.disposables.add(panel.webview.onDidReceiveMessage((message: FromWebviewMessage) => {
-      this.handle(message).catch((error: unknown) => reportFailure(services.log, `Alignment panel action "${message.type}" failed`, error));
+      this.handle(message).catch((error: unknown) => reportFailure(services.log, `Alignment panel action "${message.type}"`, error));
     }));
   }
 
@@ -120,7 +120,7 @@ export class AlignmentPanel {
     return uris?.[0]?.fsPath;
   }
 
-  /** Computes the curves when a graph and data are known, and otherwise tells the panel what is missing. */
+  /** Computes the curves when a graph and data are known, and otherwise sends the panel `needsEvaluationInputs`. */
   private async evaluateWhenPossible(): Promise<void> {
     if (this.evaluating || this.curves) return;
     const settings = readEvaluationSettings();
@@ -157,7 +157,7 @@ export class AlignmentPanel {
       this.post({ type: 'jobProgress', job: 'evaluate' });
       if (controller.signal.aborted) return;
       this.post({ type: 'error', message: `Evaluating the curves failed: ${errorMessage(error)}` });
-      await reportFailure(this.services.log, `Evaluating ${basename(this.run.b)} against ${basename(this.run.a)} failed`, error);
+      await reportFailure(this.services.log, `Evaluating ${basename(this.run.b)} against ${basename(this.run.a)}`, error);
     } finally {
       this.evaluating = false;
       disposeListener.dispose();
@@ -184,7 +184,7 @@ export class AlignmentPanel {
       b: this.run.b,
       options: { ...readMatchingSettings(), spec: this.run.spec, writeAligned: output },
     }).then(() => void showWrittenFile(output, `Wrote the aligned checkpoint ${basename(output)}.`),
-      (error: unknown) => reportFailure(this.services.log, `Writing ${basename(output)} failed`, error));
+      (error: unknown) => reportFailure(this.services.log, `Writing ${basename(output)}`, error));
   }
 
   private async exportReport(): Promise<void> {

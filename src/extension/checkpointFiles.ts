@@ -1,4 +1,4 @@
-// Which files are checkpoints, and which of the workspace's checkpoints are worth offering as a second model.
+// Checkpoint file names, and the order in which the workspace's checkpoints are offered as a second model.
 import { basename } from 'node:path';
 import type { TensorEntry } from '../formats/checkpoint';
 
@@ -16,7 +16,7 @@ export function isCheckpointPath(path: string): boolean {
   return CHECKPOINT_SUFFIXES.some((suffix) => name.endsWith(suffix)) || name.endsWith('.bin');
 }
 
-/** A tensor list reduced to what decides whether two checkpoints can be aligned: the multiset of shapes. */
+/** Reduces a tensor list to what decides whether two checkpoints can be aligned: the multiset of shapes. */
 export function structureKey(tensors: readonly Pick<TensorEntry, 'shape'>[]): string {
   return tensors.map((tensor) => `[${tensor.shape.join(',')}]`).sort().join(';');
 }

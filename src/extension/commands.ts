@@ -24,7 +24,7 @@ async function compare(services: PanelServices, a: string, b: string): Promise<v
     const diff = await services.runner.runWithProgress(`Comparing ${basename(a)} and ${basename(b)}`, { type: 'diff', a, b });
     showComparePanel(services.extensionUri, services.log, a, b, diff);
   } catch (error) {
-    await reportFailure(services.log, `Comparing ${basename(a)} and ${basename(b)} failed`, error);
+    await reportFailure(services.log, `Comparing ${basename(a)} and ${basename(b)}`, error);
   }
 }
 
@@ -41,7 +41,7 @@ function guarded(services: PanelServices, what: string, handler: (...args: never
     try {
       await handler(...args);
     } catch (error) {
-      await reportFailure(services.log, `${what} failed`, error);
+      await reportFailure(services.log, `${what}`, error);
     }
   };
 }
@@ -63,8 +63,9 @@ export function registerCommands(services: PanelServices): vscode.Disposable[] {
     vscode.commands.registerCommand(commandIds.merge, guarded(services, 'Merge Checkpoints', async (uri?: vscode.Uri, uris?: vscode.Uri[]) => {
       const selected = selectedPaths(uri, uris);
       const active = activeCheckpoint();
-      const preset = selected.length > 0 ? selected : active !== undefined ? [active] : [];
-      await mergeFlow(services, { inputs: preset });
+      let inputs = selected;
+      if (inputs.length === 0 && active !== undefined) inputs = [active];
+      await mergeFlow(services, { inputs });
     })),
 
     vscode.commands.registerCommand(commandIds.compareSelected, guarded(services, 'Compare Selected Checkpoints', async (uri?: vscode.Uri, uris?: vscode.Uri[]) => {

@@ -11,15 +11,15 @@ export function errorMessage(error: unknown): string {
 }
 
 /**
- * Logs `error` with `what` (e.g. "Aligning b.pt onto a.pt failed") and shows one error notification. A cancelled
- * job is logged as such and shows nothing, because the user asked for it.
+ * Logs that `action` (e.g. "Aligning b.pt onto a.pt") failed with `error` and shows one error notification. A
+ * cancelled job is logged as cancelled and shows nothing, because the user cancelled it.
  */
-export async function reportFailure(log: Logger, what: string, error: unknown): Promise<void> {
+export async function reportFailure(log: Logger, action: string, error: unknown): Promise<void> {
   if (error instanceof JobCancelledError) {
-    log.info(`${what}: cancelled`);
+    log.info(`${action}: cancelled by the user`);
     return;
   }
-  log.error(what, error);
-  const choice = await vscode.window.showErrorMessage(`${what}: ${errorMessage(error)}`, showLogAction);
+  log.error(`${action} failed`, error);
+  const choice = await vscode.window.showErrorMessage(`${action} failed: ${errorMessage(error)}`, showLogAction);
   if (choice === showLogAction) log.show();
 }

@@ -10,7 +10,7 @@ export interface EvaluationInputs {
   readonly missingData: boolean;
 }
 
-/** The `evaluation.dataFile` setting wins over data chosen in the panel; A's own graph wins over a remembered one. */
+/** Chooses the inputs: the `evaluation.dataFile` setting wins over data chosen in the panel, and A's own graph over a remembered one. */
 export function evaluationInputs(pathA: string, remembered: AlignOptions, settings: EvaluationSettings): EvaluationInputs {
   const aIsOnnx = pathA.toLowerCase().endsWith('.onnx');
   const graph = aIsOnnx ? undefined : remembered.graph;

@@ -13,7 +13,7 @@ import { mergeFlow } from './mergeFlow';
 
 export const showLogCommand = commandIds.showLog;
 
-/** What `activate` returns; the extension host tests use it to reach the workspace's remembered options. */
+/** The API `activate` returns; the extension host tests use it to reach the workspace's remembered options. */
 export interface CheckpointAlignerApi {
   readonly alignOptions: AlignOptionsStore;
   readonly workspaceState: vscode.Memento;

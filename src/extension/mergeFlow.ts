@@ -14,7 +14,7 @@ export interface MergeServices {
   readonly log: Logger;
 }
 
-/** What is already decided when the flow starts; the flow asks for the rest. */
+/** Choices made before the flow starts; the flow prompts for the rest. */
 export interface MergePreset {
   readonly inputs?: readonly string[];
   readonly lambda?: number;
@@ -110,6 +110,6 @@ export async function mergeFlow(services: MergeServices, preset: MergePreset = {
     });
     void showWrittenFile(summary.output, `Merged ${inputs.length} checkpoints into ${basename(summary.output)} (${summary.merged} tensors averaged).`);
   } catch (error) {
-    await reportFailure(services.log, `Merging into ${basename(output)} failed`, error);
+    await reportFailure(services.log, `Merging into ${basename(output)}`, error);
   }
 }

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { WebviewView } from '../protocol/webviewMessages';
 
-/** A fresh random nonce for one page load. */
+/** Returns a fresh random nonce for one page load. */
 export function createNonce(): string {
   return randomBytes(18).toString('base64');
 }
@@ -18,7 +18,7 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
 }
 
 /**
- * The Content Security Policy of every page. The toolkit's one `<style>` element carries the nonce that the
+ * Returns the Content Security Policy of every page. The toolkit's one `<style>` element carries the nonce that the
  * `csp-nonce` meta element names, so styles need the nonce but never 'unsafe-inline'.
  */
 export function contentSecurityPolicy(webview: vscode.Webview, nonce: string): string {
@@ -26,7 +26,7 @@ export function contentSecurityPolicy(webview: vscode.Webview, nonce: string): s
   return `default-src 'none'; img-src ${source} data:; style-src ${source} 'nonce-${nonce}'; font-src ${source}; script-src 'nonce-${nonce}';`;
 }
 
-/** The page for one view of `dist/webview.js`, which reads the view's name from `<body data-view>`. */
+/** Returns the page for one view of `dist/webview.js`, which reads the view's name from `<body data-view>`. */
 export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, view: WebviewView, title: string): string {
   const nonce = createNonce();
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.js'));

@@ -1,5 +1,5 @@
-// Which onnxruntime execution provider `auto` can use on this machine, for the inspector's header. It checks
-// the bundled backends and the CUDA provider library without creating a session.
+// The onnxruntime execution provider `auto` can use on this machine, for the inspector's header, found from the
+// bundled backends and the CUDA provider library without creating a session.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';

@@ -45,7 +45,7 @@ export async function outputViewText(page) {
   return lines.join('\n').replaceAll('\u00a0', ' ');
 }
 
-/** The Explorer row of the file or folder named exactly `name`. */
+/** Returns the Explorer row of the file or folder named exactly `name`. */
 export function explorerRow(page, name) {
   return page.locator('.explorer-folders-view .monaco-list-row').filter({ has: page.getByText(name, { exact: true }) }).first();
 }
@@ -74,7 +74,7 @@ export async function selectExplorerRows(page, names) {
 }
 
 /**
- * The document of the visible webview: `iframe.webview.ready` holds an inner `#active-frame` with the page.
+ * The document of the visible webview: `iframe.webview.ready` contains an inner `#active-frame` with the page.
  * VS Code keeps the iframes of background tabs in the document, hidden, and draws webviews in an overlay
  * outside the editor part, so the frame is found by visibility.
  */

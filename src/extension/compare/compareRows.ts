@@ -19,7 +19,7 @@ export interface CompareRow {
   readonly stdA: number | null;
   readonly meanB: number | null;
   readonly stdB: number | null;
-  /** Which files hold the tensor, so the row can open their inspectors. */
+  /** Presence of the tensor in each file, so the row can open their inspectors. */
   readonly inA: boolean;
   readonly inB: boolean;
 }
