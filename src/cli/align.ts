@@ -6,6 +6,7 @@ import { serializePermutationSpec } from '../alignment/specInference';
 import type { ExecutionProviderChoice } from '../compute/executionProvider';
 import { resolve } from 'node:path';
 import { choiceFlag, numberFlag, stringFlag, UsageError, type CommandDefinition } from './command';
+import { SPEC_INFERENCE_OPTIONS, specInferenceFlags } from './specFlags';
 import { printable, printableLines } from './textFormat';
 
 const EXECUTION_PROVIDERS: readonly ExecutionProviderChoice[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml'];
@@ -18,8 +19,7 @@ export const alignCommand: CommandDefinition = {
   options: [
     { name: 'spec', kind: 'value', valueName: 'auto|FILE', description: 'Permutation spec file (*.permspec.json), or auto to infer it from the ONNX graph, a known architecture, or a plain chain of layers (default auto).' },
     { name: 'graph', kind: 'value', valueName: 'MODEL.onnx', description: 'ONNX export of the model: the spec is inferred from its graph, and --write-aligned copies it when writing .onnx.' },
-    { name: 'transformer-level', kind: 'value', valueName: 'local|full', description: 'For transformers with --spec auto: permute MLP units and whole heads per block (local, default), or also the residual stream (full).' },
-    { name: 'heads', kind: 'value', valueName: 'N', description: 'Attention heads per block, for --spec auto on transformers whose metadata or config.json does not give it.' },
+    ...SPEC_INFERENCE_OPTIONS,
     { name: 'save-spec', kind: 'value', valueName: 'FILE', description: 'Write the permutation spec used (inferred or given) as a *.permspec.json file.' },
     { name: 'seed', kind: 'value', valueName: 'N', description: 'Seed of the random visiting order (default 0).' },
     { name: 'order', kind: 'value', valueName: 'random|sorted', description: 'Visit permutations in a seeded random order each sweep, or in sorted name order (default random).' },
@@ -37,7 +37,6 @@ export const alignCommand: CommandDefinition = {
       precision: choiceFlag(flags, 'precision', ['float32', 'float64'] as const, 'float32'),
       executionProvider: choiceFlag(flags, 'execution-provider', EXECUTION_PROVIDERS, 'auto'),
     };
-    const transformerLevel = choiceFlag(flags, 'transformer-level', ['local', 'full'] as const, 'local');
     const reportPath = stringFlag(flags, 'out');
     const specPath = stringFlag(flags, 'save-spec');
     // Reject an output over an input, into a missing folder, or over another output before any work is done.
@@ -53,8 +52,7 @@ export const alignCommand: CommandDefinition = {
       pathB,
       spec: stringFlag(flags, 'spec') ?? 'auto',
       graph: stringFlag(flags, 'graph'),
-      transformerLevel,
-      heads: flags.heads === undefined ? undefined : numberFlag(flags, 'heads', 1, 1, 65536, true),
+      ...specInferenceFlags(flags),
       settings,
       writeAligned: stringFlag(flags, 'write-aligned'),
     }, {

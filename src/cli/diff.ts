@@ -5,6 +5,7 @@ import { diffCheckpoints, type CheckpointDiff } from '../comparison/checkpointDi
 import type { TensorDifference } from '../comparison/tensorDifference';
 import { openCheckpoint } from '../formats/open';
 import { stringFlag, type CommandDefinition } from './command';
+import { SPEC_INFERENCE_OPTIONS, specInferenceFlags } from './specFlags';
 import { formatTable, printableLines } from './textFormat';
 
 export const EXIT_DIFFERENT = 3;
@@ -20,6 +21,7 @@ export const diffCommand: CommandDefinition = {
     { name: 'align', kind: 'switch', description: 'Also give the numbers after weight matching B onto A (implies --stats; reads both models into memory).' },
     { name: 'spec', kind: 'value', valueName: 'auto|FILE', description: 'Permutation spec for --align (default auto).' },
     { name: 'graph', kind: 'value', valueName: 'MODEL.onnx', description: 'ONNX export of the model, to infer the spec for --align.' },
+    ...SPEC_INFERENCE_OPTIONS,
   ],
   async run([pathA, pathB], flags, io) {
     const a = await openCheckpoint(pathA);
@@ -29,7 +31,7 @@ export const diffCommand: CommandDefinition = {
         const withStats = Boolean(flags.stats || flags.align);
         const diff = await diffCheckpoints(a, b, { statistics: withStats, signal: io.signal });
         const aligned = flags.align
-          ? await diffAfterAlignment(a, b, diff.structure.shared, { spec: stringFlag(flags, 'spec') ?? 'auto', graph: stringFlag(flags, 'graph'), signal: io.signal })
+          ? await diffAfterAlignment(a, b, diff.structure.shared, { spec: stringFlag(flags, 'spec') ?? 'auto', graph: stringFlag(flags, 'graph'), specInference: specInferenceFlags(flags), signal: io.signal })
           : undefined;
         if (flags.json) io.stdout.write(`${JSON.stringify(diffJson(pathA, pathB, diff, aligned), null, 2)}\n`);
         else io.stdout.write(diffText(pathA, pathB, diff, withStats, aligned));

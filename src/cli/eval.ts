@@ -3,13 +3,14 @@ import { assertOutputPath, writeFileAtomically } from '../formats/atomicWrite';
 import { evaluateInterpolation, type Curve, type EvaluationReport } from '../evaluation/evaluateInterpolation';
 import type { ExecutionProviderChoice } from '../compute/executionProvider';
 import { choiceFlag, numberFlag, stringFlag, UsageError, type CommandDefinition } from './command';
+import { SPEC_INFERENCE_OPTIONS, specInferenceFlags } from './specFlags';
 import { printable } from './textFormat';
 
 const EXECUTION_PROVIDERS: readonly ExecutionProviderChoice[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml'];
 
 export const evalCommand: CommandDefinition = {
   name: 'eval',
-  usage: 'A B --graph MODEL.onnx --data DATA [--input NAME] [--labels NAME] [--steps 21] [--spec auto|FILE] [--reset-bn TRAIN_DATA] [--execution-provider auto|cpu|cuda|dml|coreml] [--out CURVES.json]',
+  usage: 'A B --graph MODEL.onnx --data DATA [--input NAME] [--labels NAME] [--steps 21] [--spec auto|FILE] [--transformer-level local|full] [--heads N] [--reset-bn TRAIN_DATA] [--execution-provider auto|cpu|cuda|dml|coreml] [--out CURVES.json]',
   summary: 'Loss and accuracy along the interpolation from A to B, naive and after aligning B to A.',
   positionals: [2, 2],
   options: [
@@ -19,6 +20,7 @@ export const evalCommand: CommandDefinition = {
     { name: 'labels', kind: 'value', valueName: 'NAME', description: 'Name of the label array in the data files (default y).' },
     { name: 'steps', kind: 'value', valueName: 'N', description: 'Number of evenly spaced λ in [0, 1], end points included (default 21).' },
     { name: 'spec', kind: 'value', valueName: 'auto|FILE', description: 'Permutation spec file (*.permspec.json), or auto to infer it (default auto).' },
+    ...SPEC_INFERENCE_OPTIONS,
     { name: 'reset-bn', kind: 'value', valueName: 'TRAIN_DATA', description: 'Also evaluate with BatchNorm running statistics recomputed on this training data at every λ.' },
     { name: 'execution-provider', kind: 'value', valueName: 'auto|cpu|cuda|dml|coreml', description: 'onnxruntime execution provider for matching and evaluation (default auto).' },
     { name: 'out', kind: 'value', valueName: 'CURVES.json', description: 'Write the curves, barriers and equivalence check as JSON.' },
@@ -42,6 +44,7 @@ export const evalCommand: CommandDefinition = {
       labelName: stringFlag(flags, 'labels'),
       steps,
       spec: stringFlag(flags, 'spec'),
+      specInference: specInferenceFlags(flags),
       resetBn,
       executionProvider: choiceFlag(flags, 'execution-provider', EXECUTION_PROVIDERS, 'auto'),
       signal: io.signal,

@@ -3,19 +3,21 @@ import { mergeCheckpoints, type MergeSummary } from '../merging/mergeCheckpoints
 import { MERGE_DTYPES } from '../merging/floatEncoding';
 import type { ExecutionProviderChoice } from '../compute/executionProvider';
 import { choiceFlag, numberFlag, stringFlag, UsageError, type CommandDefinition, type FlagValues } from './command';
+import { SPEC_INFERENCE_OPTIONS, specInferenceFlags } from './specFlags';
 import { printable } from './textFormat';
 
 const EXECUTION_PROVIDERS: readonly ExecutionProviderChoice[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml'];
 
 export const mergeCommand: CommandDefinition = {
   name: 'merge',
-  usage: 'A B [C …] [--lambda 0.5] [--weights w1,w2,…] [--spec auto|FILE] [--no-align] [--dtype F32|F16|BF16|F64] [--graph MODEL.onnx] [--execution-provider auto|cpu|cuda|dml|coreml] --out FILE',
+  usage: 'A B [C …] [--lambda 0.5] [--weights w1,w2,…] [--spec auto|FILE] [--transformer-level local|full] [--heads N] [--no-align] [--dtype F32|F16|BF16|F64] [--graph MODEL.onnx] [--execution-provider auto|cpu|cuda|dml|coreml] --out FILE',
   summary: 'Write (1−λ)·A + λ·π(B), or the weighted average of several checkpoints each aligned to A.',
   positionals: [2, 1000],
   options: [
     { name: 'lambda', kind: 'value', valueName: 'λ', description: 'Weight of B in [0, 1] for two checkpoints (default 0.5): the output is (1−λ)·A + λ·π(B).' },
     { name: 'weights', kind: 'value', valueName: 'w1,w2,…', description: 'One weight per checkpoint, divided by their sum (default: equal weights).' },
     { name: 'spec', kind: 'value', valueName: 'auto|FILE', description: 'Permutation spec file (*.permspec.json), or auto to infer it (default auto).' },
+    ...SPEC_INFERENCE_OPTIONS,
     { name: 'no-align', kind: 'switch', description: 'Average the checkpoints as they are, without weight matching.' },
     { name: 'dtype', kind: 'value', valueName: 'F32|F16|BF16|F64', description: 'Element type of the merged floating tensors (default: A\'s type of each tensor).' },
     { name: 'graph', kind: 'value', valueName: 'MODEL.onnx', description: 'ONNX model whose graph a .onnx output copies (default: A, when A is ONNX).' },
@@ -32,6 +34,7 @@ export const mergeCommand: CommandDefinition = {
       lambda,
       output,
       spec: stringFlag(flags, 'spec') ?? 'auto',
+      specInference: specInferenceFlags(flags),
       align: flags['no-align'] !== true,
       dtype: flags.dtype === undefined ? undefined : choiceFlag(flags, 'dtype', MERGE_DTYPES, 'F32'),
       graph: stringFlag(flags, 'graph'),

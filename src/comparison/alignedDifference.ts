@@ -1,4 +1,5 @@
 // The diff numbers after weight matching B onto A, so users see how much of the difference is only a permutation.
+import type { TransformerLevel } from '../alignment/specInference';
 import type { Checkpoint } from '../formats/checkpoint';
 import { alignToReference, DEFAULT_MATCHING } from '../merging/alignToReference';
 import type { SharedTensor } from './structureDiff';
@@ -19,9 +20,9 @@ export async function diffAfterAlignment(
   a: Checkpoint,
   b: Checkpoint,
   shared: readonly SharedTensor[],
-  options: { readonly spec: string; readonly graph?: string; readonly signal: AbortSignal },
+  options: { readonly spec: string; readonly graph?: string; readonly specInference?: { readonly transformerLevel?: TransformerLevel; readonly heads?: number }; readonly signal: AbortSignal },
 ): Promise<AlignedDifferences> {
-  const aligned = await alignToReference(a, b, options.spec, DEFAULT_MATCHING, options.signal, { graph: options.graph });
+  const aligned = await alignToReference(a, b, options.spec, DEFAULT_MATCHING, options.signal, { graph: options.graph, ...options.specInference });
   const values = new Map<string, TensorDifference>();
   for (const tensor of shared) {
     if (!tensor.sameShape) continue;

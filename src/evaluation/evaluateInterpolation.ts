@@ -10,6 +10,7 @@ import { loadDataset, type Dataset } from './dataset';
 import { EvaluationSession, evaluationSessionsCreated } from './evaluationSession';
 import { interpolateWeights, type WeightEndpoints } from './interpolation';
 import { parameterizeGraph, type ParameterizedGraph } from './parameterizedGraph';
+import type { TransformerLevel } from '../alignment/specInference';
 
 /** Above this, B and π(B) compute different functions: the spec permutes an axis the network does not allow. */
 export const EQUIVALENCE_TOLERANCE = 1e-4;
@@ -25,6 +26,8 @@ export interface EvaluationOptions {
   readonly steps?: number;
   /** `auto` or a `*.permspec.json` path. */
   readonly spec?: string;
+  /** Spec inference options for `auto`: transformer level and head count. */
+  readonly specInference?: { readonly transformerLevel?: TransformerLevel; readonly heads?: number };
   /** Training data for recomputing BatchNorm statistics at every λ. */
   readonly resetBn?: string;
   readonly executionProvider?: ExecutionProviderChoice;
@@ -89,7 +92,7 @@ export async function evaluateInterpolation(options: EvaluationOptions): Promise
 
       const alignStart = performance.now();
       const executionProvider = options.executionProvider ?? 'auto';
-      const aligned = await alignToReference(a, b, options.spec ?? 'auto', { ...DEFAULT_MATCHING, executionProvider, ...options.matching }, signal, { graph: graphPath });
+      const aligned = await alignToReference(a, b, options.spec ?? 'auto', { ...DEFAULT_MATCHING, executionProvider, ...options.matching }, signal, { graph: graphPath, ...options.specInference });
       const alignSeconds = (performance.now() - alignStart) / 1000;
       const naiveEnds = endpoints(graph, aligned, b, 'floatsB');
       const alignedEnds = endpoints(graph, aligned, b, 'alignedB');

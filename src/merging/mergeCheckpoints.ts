@@ -12,6 +12,7 @@ import { TOOL_NAME, VERSION } from '../version';
 import { alignToReference, DEFAULT_MATCHING, readFloat64, type MatchingSettings } from './alignToReference';
 import { encodeFloats, isMergeDType, type MergeDType } from './floatEncoding';
 import { pickleWarnings } from '../formats/pickleWarnings';
+import type { TransformerLevel } from '../alignment/specInference';
 
 export interface MergeOptions {
   /** Checkpoint paths; the first is the reference every other model is aligned to. */
@@ -23,6 +24,8 @@ export interface MergeOptions {
   readonly output: string;
   /** `auto` or a `*.permspec.json` path; ignored without alignment. */
   readonly spec: string;
+  /** Spec inference options for `auto`: transformer level and head count. */
+  readonly specInference?: { readonly transformerLevel?: TransformerLevel; readonly heads?: number };
   readonly align: boolean;
   /** Element type of every floating tensor; defaults to A's type per tensor. */
   readonly dtype?: MergeDType;
@@ -80,7 +83,7 @@ export async function mergeCheckpoints(options: MergeOptions): Promise<MergeSumm
     let floatsA: ReadonlyMap<string, Float64Array> | undefined;
     for (const other of others) {
       if (options.align) {
-        const aligned = await alignToReference(a, other, options.spec, { ...DEFAULT_MATCHING, ...options.matching }, signal, { graph: options.graph });
+        const aligned = await alignToReference(a, other, options.spec, { ...DEFAULT_MATCHING, ...options.matching }, signal, { graph: options.graph, ...options.specInference });
         specSources.push(aligned.spec.source);
         floatsA ??= aligned.floatsA;
         contributions.push(new Map(aligned.pairs.map((pair) => [pair.nameA, aligned.alignedB.get(pair.nameB) as Float64Array])));

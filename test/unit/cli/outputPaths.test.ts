@@ -44,3 +44,11 @@ test('merge rejects a missing output folder', () => {
   assert.equal(result.status, 1);
   assert.match(result.stderr, /does not exist/);
 });
+
+test('eval takes spec inference flags for transformers', () => {
+  const result = runCli('eval', 'test/fixtures/models/transformer_s0.safetensors', 'test/fixtures/models/transformer_s1.safetensors',
+    '--graph', 'test/fixtures/models/transformer_s0.onnx', '--data', 'test/fixtures/data/digits_test_tokens.npz',
+    '--heads', '4', '--transformer-level', 'full', '--steps', '3');
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /spec: auto: nn\.TransformerEncoderLayer template \(full\)/);
+});
