@@ -86,6 +86,8 @@ export const productTests = [
       // The evaluation data setting and A's own ONNX graph let the panel compute the curves without asking.
       await panel.getByText('Loss barrier: naive').waitFor({ state: 'visible', timeout: webviewTimeoutMs });
       await panel.locator('canvas.curve-loss').waitFor({ state: 'visible', timeout: 10_000 });
+      // The screenshot taken after the test shows the heatmaps.
+      await panel.locator('.heatmap-figure canvas').first().scrollIntoViewIfNeeded();
     },
   },
   {
@@ -173,6 +175,49 @@ export const productTests = [
       await panel.locator('input[type="search"]').fill('fc2');
       const filtered = await table.locator('tbody tr').count();
       if (filtered !== 2) throw new Error(`filtering by "fc2" leaves ${filtered} rows, expected 2`);
+    },
+  },
+  {
+    name: 'Align Selected asks for a graph',
+    needs: workbench,
+    screenshot: 'alignment-graph-chosen',
+    async run({ page, sandbox }) {
+      await closeAllEditors(page);
+      await selectExplorerRows(page, ['mlp_s0.safetensors', 'mlp_s1.safetensors']);
+      await runFromExplorerMenu(page, 'mlp_s1.safetensors', 'Align Selected Checkpoints');
+      await waitForQuickInputTitle(page, 'Permutation Spec');
+      await acceptQuickInput(page);
+
+      // Neither file is ONNX and no graph was chosen yet, so the panel asks for one.
+      const panel = activeWebview(page);
+      await panel.getByText('Interpolation curves need an ONNX model').waitFor({ state: 'visible', timeout: webviewTimeoutMs });
+      await page.screenshot({ path: join('test-output', 'e2e', 'alignment-needs-graph.png') });
+
+      await panel.locator('#choose-graph').click();
+      await waitForQuickInputTitle(page, 'ONNX model of the architecture');
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await input.fill(join(sandbox.workspace, 'mlp_s0.onnx'));
+      await input.press('Enter');
+      await panel.getByText('Loss barrier: naive').waitFor({ state: 'visible', timeout: webviewTimeoutMs });
+      await panel.locator('canvas.curve-loss').scrollIntoViewIfNeeded();
+    },
+  },
+  {
+    name: 'alignment panel restores after reload',
+    needs: 'Align Selected asks for a graph',
+    screenshot: 'alignment-restored',
+    async run({ page }) {
+      // "Reload Window" shuts the workbench down properly, so it saves the open editors and the webview's state,
+      // which a plain page reload was seen to lose.
+      await runFromCommandPalette(page, 'Developer: Reload Window', paletteTimeoutMs);
+      await page.waitForLoadState('load');
+      await waitForWorkbench(page, 'README.md', 180_000);
+      await page.locator('.tabs-container .tab', { hasText: 'Alignment:' }).first().waitFor({ state: 'visible', timeout: 60_000 });
+      const panel = activeWebview(page);
+      await panel.getByText('Permutation heatmaps').waitFor({ state: 'visible', timeout: webviewTimeoutMs });
+      // The graph chosen before the reload is remembered for this workspace, so the curves come back too.
+      await panel.getByText('Loss barrier: naive').waitFor({ state: 'visible', timeout: webviewTimeoutMs });
+      await panel.locator('canvas.curve-loss').scrollIntoViewIfNeeded();
     },
   },
 ];
