@@ -5,10 +5,12 @@ import { main as diff } from './diff';
 import { main as evaluation } from './evaluation';
 import { main as formats } from './formats';
 import { main as linearAssignment } from './linearAssignment';
+import { main as pytorchListing } from './pytorchListing';
 import { main as weightMatching } from './weightMatching';
 
 const benchmarks: Record<string, () => void | Promise<void>> = {
   formats: () => formats([]),
+  pytorchListing: () => pytorchListing([]),
   linearAssignment: () => linearAssignment([]),
   weightMatching: () => weightMatching([]),
   evaluation: () => evaluation([]),
