@@ -51,6 +51,20 @@ async function expectInspectorOf(page, fileName) {
   await view.locator('[role="treegrid"]', { hasText: 'fc1' }).first().waitFor({ state: 'visible', timeout: webviewTimeoutMs });
 }
 
+/**
+ * Types `path` into the simple file dialog that code-server shows for open and save dialogs, and accepts it. The
+ * dialog fills in its folder a moment after it opens, which can land after a first fill, so the value is checked.
+ */
+async function fillSimpleDialog(page, path) {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  for (let attempt = 0; attempt < 10; attempt++) {
+    await input.fill(path);
+    await page.waitForTimeout(400);
+    if (await input.inputValue() === path) break;
+  }
+  await input.press('Enter');
+}
+
 function workspaceListing(workspace) {
   return readdirSync(workspace).sort().join('\n');
 }
@@ -195,9 +209,7 @@ export const productTests = [
 
       await panel.locator('#choose-graph').click();
       await waitForQuickInputTitle(page, 'ONNX model of the architecture');
-      const input = page.locator('.quick-input-widget .quick-input-box input');
-      await input.fill(join(sandbox.workspace, 'mlp_s0.onnx'));
-      await input.press('Enter');
+      await fillSimpleDialog(page, join(sandbox.workspace, 'mlp_s0.onnx'));
       await panel.getByText('Loss barrier: naive').waitFor({ state: 'visible', timeout: webviewTimeoutMs });
       await panel.locator('canvas.curve-loss').scrollIntoViewIfNeeded();
     },
