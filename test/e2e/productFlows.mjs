@@ -202,7 +202,7 @@ export const productTests = [
       await waitForQuickInputTitle(page, 'Permutation Spec');
       await acceptQuickInput(page);
 
-      // Neither file is ONNX and no graph was chosen yet, so the panel asks for one.
+      // Neither file is ONNX and no graph was chosen yet, so the panel offers "Choose ONNX model…".
       const panel = activeWebview(page);
       await panel.getByText('Interpolation curves need an ONNX model').waitFor({ state: 'visible', timeout: webviewTimeoutMs });
       await page.screenshot({ path: join('test-output', 'e2e', 'alignment-needs-graph.png') });
