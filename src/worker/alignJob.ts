@@ -1,16 +1,18 @@
 // The `align` job in the worker thread: the same pipeline as the `align` command, with progress messages.
-import { alignCheckpoints, DEFAULT_ALIGN_SETTINGS } from '../alignment/alignCheckpoints';
+import { alignCheckpoints, DEFAULT_ALIGN_SETTINGS, type AlignOutcome } from '../alignment/alignCheckpoints';
 import type { AlignReport } from '../alignment/alignReport';
-import type { JobRequest } from '../protocol/workerMessages';
+import type { AlignJobOptions, JobRequest } from '../protocol/workerMessages';
 import type { JobContext } from './jobs';
 
-export async function runAlignJob(request: JobRequest<'align'>, context: JobContext): Promise<AlignReport> {
-  const { options } = request;
-  const started = performance.now();
-  context.log('info', `align: ${request.b} onto ${request.a}`);
+/**
+ * Runs the alignment pipeline for a worker job, forwarding stages and sweeps as progress messages and pickle
+ * warnings to the log. `label` names the job in log lines.
+ */
+export async function alignForJob(a: string, b: string, options: AlignJobOptions, context: JobContext, label: string): Promise<AlignOutcome> {
+  context.log('info', `${label}: ${b} onto ${a}, spec ${options.spec ?? 'auto'}`);
   const outcome = await alignCheckpoints({
-    pathA: request.a,
-    pathB: request.b,
+    pathA: a,
+    pathB: b,
     spec: options.spec ?? 'auto',
     graph: options.graph,
     settings: {
@@ -23,7 +25,7 @@ export async function runAlignJob(request: JobRequest<'align'>, context: JobCont
     writeAligned: options.writeAligned,
   }, {
     signal: context.signal,
-    onStage: (stage) => context.onProgress({ stage }),
+    onStage: (stage) => context.onProgress({ stage, message: stage }),
     onProgress: ({ sweep, permutation, objective }) => context.onProgress({
       stage: 'matching',
       sweep,
@@ -31,8 +33,15 @@ export async function runAlignJob(request: JobRequest<'align'>, context: JobCont
       message: `sweep ${sweep}, ${permutation}, objective ${objective.toPrecision(6)}`,
     }),
   });
-  const { report } = outcome;
   for (const warning of outcome.warnings) context.log('warn', warning);
-  context.log('info', `align: done in ${((performance.now() - started) / 1000).toFixed(2)} s, ${report.sweeps} sweeps, provider ${report.executionProviderReason}`);
+  const { report } = outcome;
+  context.log('info', `${label}: matched in ${report.seconds.match.toFixed(2)} s, ${report.sweeps} sweeps, provider ${report.executionProviderReason}`);
+  return outcome;
+}
+
+export async function runAlignJob(request: JobRequest<'align'>, context: JobContext): Promise<AlignReport> {
+  const started = performance.now();
+  const { report } = await alignForJob(request.a, request.b, request.options, context, 'align');
+  context.log('info', `align: done in ${((performance.now() - started) / 1000).toFixed(2)} s`);
   return report;
 }

@@ -1,42 +1,20 @@
 // The `alignView` job for the alignment panel: the `align` pipeline, then the unit similarity matrices before and
 // after alignment, and the spec as `*.permspec.json` text for "Save Spec".
-import { alignCheckpoints, DEFAULT_ALIGN_SETTINGS } from '../alignment/alignCheckpoints';
+import { DEFAULT_ALIGN_SETTINGS } from '../alignment/alignCheckpoints';
 import { chooseSpec } from '../alignment/specChoice';
 import { serializePermutationSpec } from '../alignment/specInference';
 import type { Checkpoint, FloatTensor } from '../formats/checkpoint';
 import { openCheckpoint } from '../formats/open';
 import type { JobRequest, JobResult } from '../protocol/workerMessages';
+import { alignForJob } from './alignJob';
 import type { JobContext } from './jobs';
 import { computeHeatmaps } from './similarityMatrices';
 
 export async function runAlignViewJob(request: JobRequest<'alignView'>, context: JobContext): Promise<JobResult<'alignView'>> {
   const { options } = request;
   const started = performance.now();
-  context.log('info', `alignView: ${request.b} onto ${request.a}, spec ${options.spec ?? 'auto'}`);
-  const outcome = await alignCheckpoints({
-    pathA: request.a,
-    pathB: request.b,
-    spec: options.spec ?? 'auto',
-    graph: options.graph,
-    settings: {
-      seed: options.seed ?? DEFAULT_ALIGN_SETTINGS.seed,
-      order: options.order ?? DEFAULT_ALIGN_SETTINGS.order,
-      maxSweeps: options.maxSweeps ?? DEFAULT_ALIGN_SETTINGS.maxSweeps,
-      precision: options.precision ?? DEFAULT_ALIGN_SETTINGS.precision,
-      executionProvider: options.executionProvider ?? DEFAULT_ALIGN_SETTINGS.executionProvider,
-    },
-  }, {
-    signal: context.signal,
-    onStage: (stage) => context.onProgress({ stage, message: stage }),
-    onProgress: ({ sweep, permutation, objective }) => context.onProgress({
-      stage: 'matching',
-      sweep,
-      objective,
-      message: `sweep ${sweep}, ${permutation}, objective ${objective.toPrecision(6)}`,
-    }),
-  });
+  const outcome = await alignForJob(request.a, request.b, options, context, 'alignView');
   const { report } = outcome;
-  context.log('info', `alignView: matched in ${report.seconds.match.toFixed(2)} s, ${report.sweeps} sweeps, provider ${report.executionProviderReason}`);
 
   context.onProgress({ stage: 'similarity', message: 'computing unit similarity matrices' });
   const heatmapStart = performance.now();
