@@ -201,6 +201,38 @@ export const inspectorCases = [
     ctx.close(tab);
   }],
 
+  ['unreadable file shows only the error', async (ctx) => {
+    const tab = await openView(ctx.context, ctx.origin, 'inspector');
+    assert.match(await tab.textContent('.header-slot'), /Reading the checkpoint header/);
+    await post(tab, { type: 'error', message: 'broken.safetensors: header length 9 000 000 000 at byte offset 0 is larger than the file (512 bytes). Check that the file is a complete safetensors file.' });
+    await settle(tab);
+
+    assert.match(await tab.textContent('.banner-slot [role="alert"]'), /header length 9 000 000 000/);
+    assert.equal((await tab.textContent('.header-slot')).trim(), '', 'the loading placeholder is gone');
+    assert.equal(await tab.isVisible('.inspector-body'), false, 'the empty table and details are hidden');
+    assert.equal(await tab.$$eval('.table-window .table-row', (rows) => rows.length), 0);
+    for (const selector of ['#align-with', '#merge-with', '#copy-name', '#toggle-flat', '#tensor-filter']) {
+      assert.equal(await tab.getAttribute(selector, 'disabled'), '', `${selector} is disabled`);
+    }
+    await tab.click('#align-with', { force: true });
+    await tab.click('#merge-with', { force: true });
+    const types = (await posted(tab)).map((message) => message.type);
+    assert.ok(!types.includes('alignWith'), 'a disabled Align with… posts nothing');
+    assert.ok(!types.includes('mergeWith'), 'a disabled Merge with… posts nothing');
+    await ctx.screenshot(tab, 'inspector-unreadable-file');
+
+    // Reopening the file after a fix sends inspectorData to the same view, which must come back whole.
+    await post(tab, inspectorData(smallModelTensors()));
+    await tab.waitForSelector('.table-window .table-row');
+    await settle(tab);
+    assert.equal(await tab.isVisible('.inspector-body'), true);
+    assert.equal(await tab.$('.banner-slot [role="alert"]'), null, 'the error banner is cleared');
+    for (const selector of ['#align-with', '#merge-with', '#toggle-flat', '#tensor-filter']) {
+      assert.equal(await tab.getAttribute(selector, 'disabled'), null, `${selector} is enabled again`);
+    }
+    ctx.close(tab);
+  }],
+
   ['pickle dangerous globals are highlighted', async (ctx) => {
     const tab = await openInspector(ctx, smallModelTensors(), { format: 'pytorch-zip', fileName: 'model.pt', pickle: dangerousPickle });
     assert.match(await tab.textContent('.banner-error'), /1 global that can run code/);

@@ -35,12 +35,15 @@ export class InspectorView {
   private readonly filterField: TextField;
   private readonly copyButton: HTMLElement;
   private readonly flatButton: HTMLElement;
+  private readonly alignButton: HTMLElement;
+  private readonly mergeButton: HTMLElement;
   private readonly countLabel = element('span', { class: 'row-count muted', 'aria-live': 'polite' });
   private readonly headerSlot = element('div', { class: 'header-slot' });
   private readonly bannerSlot = element('div', { class: 'banner-slot' });
   private readonly metadataSlot = element('div', { class: 'metadata-slot' });
   private readonly pickleSlot = element('div', { class: 'pickle-slot' });
   private readonly tabs: HTMLElement;
+  private readonly body: HTMLElement;
   private requestTimer: number | undefined;
   private filterTimer: number | undefined;
   private scrollTimer: number | undefined;
@@ -57,6 +60,11 @@ export class InspectorView {
     );
     this.flatButton = createButton(this.state.flat ? 'Show tree' : 'Show flat list', () => this.toggleFlat(), { id: 'toggle-flat' });
     this.copyButton = createButton('Copy tensor name', () => this.copySelectedName(), { disabled: true, id: 'copy-name', title: 'Copy the selected tensor name' });
+    // Disabled until `inspectorData` arrives, and for good when the host reports that the file cannot be read.
+    this.alignButton = createButton('Align with…', () => host.post({ type: 'alignWith' }),
+      { appearance: 'primary', disabled: true, id: 'align-with', title: 'Choose a second checkpoint and align it onto this one' });
+    this.mergeButton = createButton('Merge with…', () => host.post({ type: 'mergeWith' }),
+      { disabled: true, id: 'merge-with', title: 'Choose a second checkpoint and merge it with this one' });
 
     this.table = new TensorTable({
       select: (row, immediate) => this.onSelect(row, immediate),
@@ -77,9 +85,14 @@ export class InspectorView {
       this.flatButton,
       this.countLabel,
       element('span', { class: 'toolbar-spacer' }),
-      createButton('Align with…', () => host.post({ type: 'alignWith' }), { appearance: 'primary', title: 'Choose a second checkpoint and align it onto this one' }),
-      createButton('Merge with…', () => host.post({ type: 'mergeWith' }), { title: 'Choose a second checkpoint and merge it with this one' }),
+      this.alignButton,
+      this.mergeButton,
       this.copyButton,
+    );
+
+    this.body = element('div', { class: 'inspector-body' },
+      this.table.element,
+      element('aside', { class: 'details', 'aria-label': 'Tensor details' }, this.tabs),
     );
 
     replaceChildren(root,
@@ -87,10 +100,7 @@ export class InspectorView {
         this.headerSlot,
         this.bannerSlot,
         toolbar,
-        element('div', { class: 'inspector-body' },
-          this.table.element,
-          element('aside', { class: 'details', 'aria-label': 'Tensor details' }, this.tabs),
-        ),
+        this.body,
       ),
     );
     this.headerSlot.appendChild(element('p', { class: 'muted' }, 'Reading the checkpoint header…'));
@@ -111,6 +121,7 @@ export class InspectorView {
           this.statisticsPanel.fail(message.tensor, message.message);
         } else {
           replaceChildren(this.bannerSlot, element('div', { class: 'banner banner-error', role: 'alert' }, message.message));
+          if (!this.data) this.showLoadFailure();
         }
         break;
       default:
@@ -118,11 +129,31 @@ export class InspectorView {
     }
   }
 
+  /**
+   * Clears the view after the host failed to read the checkpoint before any `inspectorData`: the banner keeps the
+   * error, and the placeholder, the empty table and the actions that need a loaded checkpoint go away.
+   */
+  private showLoadFailure(): void {
+    replaceChildren(this.headerSlot);
+    this.body.hidden = true;
+    this.countLabel.textContent = '';
+    this.setCheckpointActionsDisabled(true);
+  }
+
+  private setCheckpointActionsDisabled(disabled: boolean): void {
+    for (const button of [this.alignButton, this.mergeButton, this.flatButton]) setButtonDisabled(button, disabled);
+    this.filterField.element.toggleAttribute('disabled', disabled);
+    // Copying also needs a selected tensor, so `showTensor` enables it, not this method.
+    if (disabled) setButtonDisabled(this.copyButton, true);
+  }
+
   private showData(data: InspectorData): void {
     this.data = data;
     this.tree = buildTensorTree(data.tensors);
     this.statistics.clear();
     this.requested.clear();
+    this.body.hidden = false;
+    this.setCheckpointActionsDisabled(false);
 
     replaceChildren(this.headerSlot, createHeader(data));
     replaceChildren(this.metadataSlot, createMetadataView(data.metadata));
