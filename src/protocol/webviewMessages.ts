@@ -188,8 +188,16 @@ export type FromWebviewMessage =
   | { readonly type: 'mergeAt'; readonly lambda: number }
   /** Write π(B) to a file the user picks. */
   | { readonly type: 'writeAligned' }
-  /** Save the alignment report (and curves, if any) as JSON. */
-  | { readonly type: 'exportReport' };
+  /** Save the alignment report (and curves, if any) as JSON, and each chart as a PNG file beside it. */
+  | { readonly type: 'exportReport'; readonly charts: readonly ChartImage[] };
+
+/** One chart of the alignment panel, encoded as PNG. */
+export interface ChartImage {
+  /** Chart name, e.g. `loss` or `heatmap.P_fc1.after`; the host keeps only `[A-Za-z0-9_.-]` of it in file names. */
+  readonly name: string;
+  /** The PNG file's bytes, starting with the 8-byte PNG signature. */
+  readonly png: Uint8Array;
+}
 
 /** UI state of the inspector, kept with `vscode.setState` so a reloaded webview restores it. */
 export interface InspectorState {

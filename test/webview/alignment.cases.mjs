@@ -150,6 +150,8 @@ export const alignmentCases = [
     await tab.click('#merge-at');
     await tab.click('#write-aligned');
     await tab.click('#export-report');
+    // The export encodes the charts as PNG first, so its message arrives asynchronously.
+    await tab.waitForFunction(() => window.__posted.some((message) => message.type === 'exportReport'));
     await tab.click('#save-spec');
     const messages = await posted(tab);
     assert.deepEqual(messages.find((message) => message.type === 'mergeAt'), { type: 'mergeAt', lambda: 0.6 });

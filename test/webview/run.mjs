@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { alignmentCases } from './alignment.cases.mjs';
+import { exportCases } from './export.cases.mjs';
 import { curvesMessage, inspectorData, postAlignmentReportInPage, postStatisticsInPage, smallModelTensors } from './data.mjs';
 import { openView, post, settle, violations } from './harness.mjs';
 import { inspectorCases } from './inspector.cases.mjs';
@@ -127,7 +128,7 @@ async function runCase(name, body) {
 }
 
 try {
-  for (const [name, body] of [...inspectorCases, ...alignmentCases, ...themeCases]) await runCase(name, body);
+  for (const [name, body] of [...inspectorCases, ...alignmentCases, ...exportCases, ...themeCases]) await runCase(name, body);
 
   await runCase('harness enforces the CSP', async (ctx) => {
     const tab = await openView(ctx.context, ctx.origin, 'inspector');

@@ -8,6 +8,7 @@ import { createProgressRing } from '../components/progressRing';
 import { createSlider } from '../components/slider';
 import { readChartTheme, watchThemeChanges, type ChartTheme } from '../charts/theme';
 import type { Host } from '../host';
+import { collectChartImages } from './chartExport';
 import { createCurves, createMissingInputs } from './curvesView';
 import { createHeatmapPair } from './heatmapView';
 import { createLayersView } from './layersView';
@@ -118,8 +119,18 @@ export class AlignmentView {
       element('div', { class: 'slider-row' }, element('span', { class: 'small' }, 'A'), slider.element, element('span', { class: 'small' }, 'B')),
       mergeButton,
       createButton('Write aligned B…', () => this.host.post({ type: 'writeAligned' }), { id: 'write-aligned', title: 'Write π(B) in the format of B' }),
-      createButton('Export report', () => this.host.post({ type: 'exportReport' }), { id: 'export-report', title: 'Save the report and curves as JSON' }),
+      createButton('Export report', () => void this.exportReport(), { id: 'export-report', title: 'Save the report and curves as JSON, and each chart as PNG' }),
     );
+  }
+
+  /** Encodes the charts as drawn now and sends them to the host, which saves them beside the JSON report. */
+  private async exportReport(): Promise<void> {
+    try {
+      const charts = await collectChartImages(this.content);
+      this.host.post({ type: 'exportReport', charts });
+    } catch (error) {
+      this.progressSlot.replaceChildren(element('div', { class: 'banner banner-error', role: 'alert' }, error instanceof Error ? error.message : String(error)));
+    }
   }
 
   private showProgress(message: JobProgressMessage): void {
