@@ -5,9 +5,9 @@ import { curvesMessage, postAlignmentReportInPage } from './data.mjs';
 import { openView, post, posted, settle, waitForReady } from './harness.mjs';
 import { colorPosition, countPixelsNear, pixelAt, resolveColor } from './pixels.mjs';
 
-async function openAlignment(ctx, n = 64) {
+async function openAlignment(ctx, n = 64, gaussian = false) {
   const tab = await openView(ctx.context, ctx.origin, 'alignment');
-  const perm = await tab.evaluate(postAlignmentReportInPage, n);
+  const perm = await tab.evaluate(postAlignmentReportInPage, { n, gaussian });
   await tab.waitForSelector('canvas.heatmap-after');
   await settle(tab);
   return { tab, perm };
@@ -41,6 +41,39 @@ export const alignmentCases = [
     assert.ok(offDiagonalAfter < 0.35, `off-diagonal after alignment at ${offDiagonalAfter.toFixed(2)}`);
     assert.ok(diagonalBefore < 0.5, `diagonal before alignment at ${diagonalBefore.toFixed(2)}`);
     assert.ok(matchedBefore > 0.85, `matched cells (i, perm[i]) before alignment at ${matchedBefore.toFixed(2)}`);
+    ctx.close(tab);
+  }],
+
+  ['heatmap diagonal stands out on N(0, 1) similarities', async (ctx) => {
+    // Off-diagonal cells from N(0, 1) and matched cells 3 higher: a min-to-max scale puts the aligned diagonal
+    // near 0.75 of the scale and the rest near 0.4, while clipping at the 1st and 99th percentiles separates them.
+    const n = 64;
+    const { tab, perm } = await openAlignment(ctx, n, true);
+    const after = 'canvas.heatmap-after[data-permutation="P_fc1"]';
+    const before = 'canvas.heatmap-before[data-permutation="P_fc1"]';
+    const diagonalAfter = await meanPosition(tab, after, n, (i) => i);
+    const offDiagonalAfter = await meanPosition(tab, after, n, (i) => (i + n / 2) % n);
+    const diagonalBefore = await meanPosition(tab, before, n, (i) => i);
+    const matchedBefore = await meanPosition(tab, before, n, (i) => perm[i]);
+    assert.ok(diagonalAfter > 0.85, `diagonal after alignment at ${diagonalAfter.toFixed(2)} of the colour scale`);
+    assert.ok(diagonalAfter - offDiagonalAfter > 0.4, `diagonal ${diagonalAfter.toFixed(2)} vs off-diagonal ${offDiagonalAfter.toFixed(2)} after alignment`);
+    assert.ok(diagonalBefore < 0.6, `diagonal before alignment at ${diagonalBefore.toFixed(2)}`);
+    // Before and after share one scale, so the same cells paint in the same colours in both.
+    assert.ok(Math.abs(matchedBefore - diagonalAfter) < 0.02, `matched cells before at ${matchedBefore.toFixed(2)}, after at ${diagonalAfter.toFixed(2)}`);
+
+    const pair = tab.locator('.heatmap-pair', { has: tab.locator(after) });
+    const high = await pair.locator('.legend-high').textContent();
+    const low = await pair.locator('.legend-low').textContent();
+    assert.match(high, /^≥ /, 'the legend marks the clipped top');
+    assert.match(low, /^≤ /, 'the legend marks the clipped bottom');
+    const highValue = Number(high.slice(2));
+    const lowValue = Number(low.slice(2));
+    assert.ok(highValue > 2, `99th percentile ${highValue} is above most of the N(0, 1) noise`);
+    assert.ok(highValue < 4, `99th percentile ${highValue} is below the largest matched cells`);
+    assert.ok(lowValue > -3, `1st percentile ${lowValue} is near the N(0, 1) 1st percentile −2.33`);
+    assert.ok(lowValue < -1.5, `1st percentile ${lowValue} is near the N(0, 1) 1st percentile −2.33`);
+    assert.match(await pair.locator('.heatmap-clipping').textContent(), /1st and 99th percentiles/);
+    await ctx.screenshot(tab, 'alignment-gaussian-heatmap', true);
     ctx.close(tab);
   }],
 
@@ -153,6 +186,8 @@ export const alignmentCases = [
     // The export encodes the charts as PNG first, so its message arrives asynchronously.
     await tab.waitForFunction(() => window.__posted.some((message) => message.type === 'exportReport'));
     await tab.click('#save-spec');
+    // Export encodes every chart as PNG before it posts, so its message can arrive after the clicks return.
+    await tab.waitForFunction(() => window.__posted.some((message) => message.type === 'exportReport'));
     const messages = await posted(tab);
     assert.deepEqual(messages.find((message) => message.type === 'mergeAt'), { type: 'mergeAt', lambda: 0.6 });
     for (const type of ['writeAligned', 'exportReport', 'saveSpec']) assert.ok(messages.some((message) => message.type === type), `${type} posted`);

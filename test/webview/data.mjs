@@ -86,9 +86,12 @@ export function postStatisticsInPage(name) {
 /**
  * Runs in the page: posts an `alignmentReport` with a random permutation perm of `n` units (aligned unit j is
  * B unit perm[j]). In `before`, A unit i is most similar to B unit perm[i]. So `after`, whose columns are
- * reordered by perm, is a noisy identity. Returns perm.
+ * reordered by perm, is a noisy identity. `options` is `n`, or `{ n, gaussian: true }` for similarities as
+ * in trained MLPs: every cell drawn from N(0, 1) and 3 added to the matched cells (i, perm[i]). Otherwise cells
+ * are uniform in [-0.1, 0.2) and matched cells in [0.9, 1). Returns perm.
  */
-export function postAlignmentReportInPage(n) {
+export function postAlignmentReportInPage(options) {
+  const { n, gaussian = false } = typeof options === 'number' ? { n: options } : options;
   let seed = 12345;
   const random = () => {
     seed = (seed * 1103515245 + 12345) % 2147483648;
@@ -99,9 +102,16 @@ export function postAlignmentReportInPage(n) {
     const j = Math.floor(random() * (i + 1));
     [perm[i], perm[j]] = [perm[j], perm[i]];
   }
+  // Box–Muller transform; 1 − u keeps the logarithm's argument in (0, 1].
+  const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const before = new Float32Array(n * n);
-  for (let i = 0; i < before.length; i++) before[i] = 0.3 * random() - 0.1;
-  for (let i = 0; i < n; i++) before[i * n + perm[i]] = 0.9 + 0.1 * random();
+  if (gaussian) {
+    for (let i = 0; i < before.length; i++) before[i] = normal();
+    for (let i = 0; i < n; i++) before[i * n + perm[i]] += 3;
+  } else {
+    for (let i = 0; i < before.length; i++) before[i] = 0.3 * random() - 0.1;
+    for (let i = 0; i < n; i++) before[i * n + perm[i]] = 0.9 + 0.1 * random();
+  }
   const after = new Float32Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) after[i * n + j] = before[i * n + perm[j]];
 

@@ -130,8 +130,8 @@ export class InspectorView {
   }
 
   /**
-   * Clears the view after the host failed to read the checkpoint before any `inspectorData`: the banner keeps the
-   * error, and the placeholder, the empty table and the actions that need a loaded checkpoint go away.
+   * Clears the view when the host failed to read the checkpoint before sending any `inspectorData`. The banner
+   * keeps the error, while the placeholder, the empty table and the actions that need a loaded checkpoint go away.
    */
   private showLoadFailure(): void {
     replaceChildren(this.headerSlot);
