@@ -105,6 +105,35 @@ export const productTests = [
     },
   },
   {
+    name: 'Export report writes JSON and chart PNGs',
+    needs: 'Align with… shows heatmaps and curves',
+    screenshot: 'alignment-exported',
+    async run({ page, sandbox }) {
+      const panel = activeWebview(page);
+      const lossSize = await panel.locator('canvas.curve-loss').evaluate((canvas) => [canvas.width, canvas.height]);
+      // The summary draws the objective per sweep only when weight matching took more than one sweep.
+      const sweepChart = await panel.locator('canvas.sparkline').count() > 0;
+      await panel.locator('#export-report').click();
+      await waitForQuickInputTitle(page, 'Export Alignment Report');
+      await acceptQuickInput(page);
+      // Charts are written after the JSON, in the panel's order, and the P_fc2 heatmaps come last.
+      await waitForLog(page, sandbox.userDataDir, /Exported chart heatmap\.P_fc2\.after .* to \S+heatmap\.P_fc2\.after\.png/, 30_000);
+
+      const base = join(sandbox.workspace, 'mlp_s1_onto_mlp_s0.alignment');
+      const report = JSON.parse(readFileSync(`${base}.json`, 'utf8'));
+      if (!report.report?.permutations?.P_fc1) throw new Error(`${base}.json has no report.permutations.P_fc1`);
+      const charts = [...(sweepChart ? ['objective-per-sweep'] : []), 'loss', 'accuracy', 'layer-similarity', 'heatmap.P_fc1.before', 'heatmap.P_fc1.after', 'heatmap.P_fc2.before', 'heatmap.P_fc2.after'];
+      for (const chart of charts) {
+        const png = readFileSync(`${base}.${chart}.png`);
+        if (!png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) throw new Error(`${base}.${chart}.png does not start with the PNG signature`);
+        // IHDR, the first chunk, contains width and height as big-endian uint32 at bytes 16 and 20.
+        if (chart === 'loss' && (png.readUInt32BE(16) !== lossSize[0] || png.readUInt32BE(20) !== lossSize[1])) {
+          throw new Error(`the loss PNG is ${png.readUInt32BE(16)}×${png.readUInt32BE(20)}, expected the canvas size ${lossSize.join('×')}`);
+        }
+      }
+    },
+  },
+  {
     name: 'Cancel stops a running alignment',
     needs: workbench,
     screenshot: 'alignment-cancelled',
