@@ -35,7 +35,7 @@ export function activate(context: vscode.ExtensionContext): CheckpointAlignerApi
   };
 
   for (const registration of registerCommands(services)) disposables.add(registration);
-  const inspector = new InspectorProvider(context.extensionUri, runner, log, { alignWith: commandIds.alignWith, mergeWith: commandIds.merge });
+  const inspector = new InspectorProvider(context.extensionUri, runner, log, { alignWith: commandIds.alignWith, mergeWith: commandIds.merge, compareWith: commandIds.compareWith });
   for (const viewType of [inspectorViewType, optionalInspectorViewType]) {
     disposables.add(vscode.window.registerCustomEditorProvider(viewType, inspector, { supportsMultipleEditorsPerDocument: true }));
   }

@@ -19,6 +19,7 @@ export const optionalInspectorViewType = 'checkpointAligner.inspectorOptional';
 export interface InspectorCommands {
   readonly alignWith: string;
   readonly mergeWith: string;
+  readonly compareWith: string;
 }
 
 /** Converts values JSON cannot carry (BigInt from 64-bit header fields) so any metadata reaches the webview. */
@@ -95,6 +96,9 @@ export class InspectorProvider implements vscode.CustomReadonlyEditorProvider {
         break;
       case 'mergeWith':
         await vscode.commands.executeCommand(this.commands.mergeWith, uri);
+        break;
+      case 'compareWith':
+        await vscode.commands.executeCommand(this.commands.compareWith, uri);
         break;
       default:
         break;

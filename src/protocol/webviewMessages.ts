@@ -178,6 +178,8 @@ export type FromWebviewMessage =
   | { readonly type: 'alignWith' }
   /** Ask the user for a second checkpoint and merge it with this one. */
   | { readonly type: 'mergeWith' }
+  /** Ask the user for a second checkpoint and compare it with this one. */
+  | { readonly type: 'compareWith' }
   /** Ask the user for an ONNX model to evaluate the curves with. */
   | { readonly type: 'chooseGraph' }
   /** Ask the user for an evaluation data file. */

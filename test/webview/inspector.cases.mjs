@@ -211,7 +211,7 @@ export const inspectorCases = [
     assert.equal((await tab.textContent('.header-slot')).trim(), '', 'the loading placeholder is gone');
     assert.equal(await tab.isVisible('.inspector-body'), false, 'the empty table and details are hidden');
     assert.equal(await tab.$$eval('.table-window .table-row', (rows) => rows.length), 0);
-    for (const selector of ['#align-with', '#merge-with', '#copy-name', '#toggle-flat', '#tensor-filter']) {
+    for (const selector of ['#align-with', '#merge-with', '#compare-with', '#copy-name', '#toggle-flat', '#tensor-filter']) {
       assert.equal(await tab.getAttribute(selector, 'disabled'), '', `${selector} is disabled`);
     }
     await tab.click('#align-with', { force: true });
@@ -227,7 +227,7 @@ export const inspectorCases = [
     await settle(tab);
     assert.equal(await tab.isVisible('.inspector-body'), true);
     assert.equal(await tab.$('.banner-slot [role="alert"]'), null, 'the error banner is cleared');
-    for (const selector of ['#align-with', '#merge-with', '#toggle-flat', '#tensor-filter']) {
+    for (const selector of ['#align-with', '#merge-with', '#compare-with', '#toggle-flat', '#tensor-filter']) {
       assert.equal(await tab.getAttribute(selector, 'disabled'), null, `${selector} is enabled again`);
     }
     ctx.close(tab);
@@ -315,13 +315,15 @@ export const inspectorCases = [
     ctx.close(tab);
   }],
 
-  ['header buttons post alignWith and mergeWith', async (ctx) => {
+  ['header buttons post alignWith, mergeWith, compareWith', async (ctx) => {
     const tab = await openInspector(ctx);
     await tab.click('vscode-button >> text=Align with…');
     await tab.click('vscode-button >> text=Merge with…');
+    await tab.click('vscode-button >> text=Compare with…');
     const types = (await posted(tab)).map((message) => message.type);
     assert.ok(types.includes('alignWith'));
     assert.ok(types.includes('mergeWith'));
+    assert.ok(types.includes('compareWith'));
     ctx.close(tab);
   }],
 ];

@@ -37,6 +37,7 @@ export class InspectorView {
   private readonly flatButton: HTMLElement;
   private readonly alignButton: HTMLElement;
   private readonly mergeButton: HTMLElement;
+  private readonly compareButton: HTMLElement;
   private readonly countLabel = element('span', { class: 'row-count muted', 'aria-live': 'polite' });
   private readonly headerSlot = element('div', { class: 'header-slot' });
   private readonly bannerSlot = element('div', { class: 'banner-slot' });
@@ -65,6 +66,8 @@ export class InspectorView {
       { appearance: 'primary', disabled: true, id: 'align-with', title: 'Choose a second checkpoint and align it onto this one' });
     this.mergeButton = createButton('Merge with…', () => host.post({ type: 'mergeWith' }),
       { disabled: true, id: 'merge-with', title: 'Choose a second checkpoint and merge it with this one' });
+    this.compareButton = createButton('Compare with…', () => host.post({ type: 'compareWith' }),
+      { disabled: true, id: 'compare-with', title: 'Choose a second checkpoint and compare it with this one' });
 
     this.table = new TensorTable({
       select: (row, immediate) => this.onSelect(row, immediate),
@@ -87,6 +90,7 @@ export class InspectorView {
       element('span', { class: 'toolbar-spacer' }),
       this.alignButton,
       this.mergeButton,
+      this.compareButton,
       this.copyButton,
     );
 
@@ -141,7 +145,7 @@ export class InspectorView {
   }
 
   private setCheckpointActionsDisabled(disabled: boolean): void {
-    for (const button of [this.alignButton, this.mergeButton, this.flatButton]) setButtonDisabled(button, disabled);
+    for (const button of [this.alignButton, this.mergeButton, this.compareButton, this.flatButton]) setButtonDisabled(button, disabled);
     this.filterField.element.toggleAttribute('disabled', disabled);
     // Copying also needs a selected tensor, so `showTensor` enables it, not this method.
     if (disabled) setButtonDisabled(this.copyButton, true);
