@@ -20,7 +20,7 @@ function run(command, commandArgs) {
   return result.status === 0;
 }
 
-/** A step without counts of its own (type check, lint, build) counts as one check. */
+/** Runs a step without counts of its own (type check, lint, build), which counts as one check. */
 function checkStep(name, command, commandArgs) {
   console.log(`\n== ${name}`);
   if (run(command, commandArgs)) totals.passed++;
@@ -30,7 +30,7 @@ function checkStep(name, command, commandArgs) {
   }
 }
 
-/** A step whose runner writes `{ passed, failed, skipped }` to `countsFile`. */
+/** Runs a step whose runner writes `{ passed, failed, skipped }` to `countsFile`, and adds those counts. */
 function countedStep(name, countsFile, command, commandArgs) {
   console.log(`\n== ${name}`);
   rmSync(countsFile, { force: true });

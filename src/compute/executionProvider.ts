@@ -8,13 +8,13 @@ export type ExecutionProviderName = Exclude<ExecutionProviderChoice, 'auto'>;
 
 export interface ExecutionProviderUsed {
   readonly name: ExecutionProviderName;
-  /** Why this provider ran, e.g. `cpu: CUDA provider not installed (…)`. */
+  /** Reason this provider ran, e.g. `cpu: CUDA provider not installed (…)`. */
   readonly reason: string;
 }
 
 const LABELS: Record<ExecutionProviderName, string> = { cpu: 'CPU', cuda: 'CUDA', dml: 'DirectML', coreml: 'CoreML' };
 
-/** The accelerator `auto` tries on each platform before falling back to the CPU. */
+/** Returns the accelerator `auto` tries on each platform before falling back to the CPU. */
 function acceleratorFor(platform: NodeJS.Platform): ExecutionProviderName | undefined {
   if (platform === 'linux') return 'cuda';
   if (platform === 'win32') return 'dml';
@@ -22,7 +22,7 @@ function acceleratorFor(platform: NodeJS.Platform): ExecutionProviderName | unde
   return undefined;
 }
 
-/** Why `provider` cannot run here, or undefined when a session creation attempt is worth making. */
+/** Returns the reason `provider` cannot run here, or undefined when a session creation attempt is worth making. */
 function unavailableReason(provider: ExecutionProviderName): string | undefined {
   const backend = ort.listSupportedBackends().find((candidate) => candidate.name === provider);
   if (backend === undefined) return `${LABELS[provider]} provider not available in this onnxruntime-node build`;

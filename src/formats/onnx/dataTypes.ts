@@ -19,12 +19,12 @@ export const onnxDataType = {
   DOUBLE: 11, UINT32: 12, UINT64: 13, COMPLEX64: 14, COMPLEX128: 15, BFLOAT16: 16,
 } as const;
 
-/** The ONNX name of a data type code, or `DATATYPE_<code>` for a code this table does not know. */
+/** Returns the ONNX name of a data type code, or `DATATYPE_<code>` for a code this table does not know. */
 export function onnxTypeName(code: number): string {
   return ONNX_TYPE_NAMES[code] ?? `DATATYPE_${code}`;
 }
 
-/** The safetensors dtype for an ONNX data type code; types without one keep their ONNX name. */
+/** Returns the safetensors dtype for an ONNX data type code; types without one keep their ONNX name. */
 export function dtypeOfOnnxType(code: number): DType {
   const name = onnxTypeName(code);
   return SAFETENSORS_BY_ONNX[name] ?? name;
@@ -43,7 +43,7 @@ export function onnxElementSize(code: number): number | undefined {
   }
 }
 
-/** The ONNX data type code for a safetensors dtype, for writers. */
+/** Returns the ONNX data type code for a safetensors dtype, for writers. */
 export function onnxTypeOfDtype(dtype: DType): number | undefined {
   for (const [name, mapped] of Object.entries(SAFETENSORS_BY_ONNX)) {
     if (mapped === dtype) return ONNX_TYPE_NAMES.indexOf(name);
