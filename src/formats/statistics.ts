@@ -112,9 +112,9 @@ export async function computeTensorStatistics(
 const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
- * Adds one chunk to the running moments. The chunk's own mean and squared deviations are computed in two loops
- * in float64, then merged with Chan et al.'s parallel formula, which stays accurate for long tensors whose
- * mean is large compared with their spread.
+ * Adds one chunk to the running moments. The chunk's own mean and squared deviations are computed in float64, in
+ * one loop over deviations from a shift where that is accurate, else in a second loop, and then merged with Chan
+ * et al.'s parallel formula, which stays accurate for long tensors whose mean is large compared with their spread.
  */
 function mergeChunkMoments(moments: Moments, chunk: Float32Array): void {
   moments.count += chunk.length;
@@ -124,7 +124,7 @@ function mergeChunkMoments(moments: Moments, chunk: Float32Array): void {
   if (summary.finite === 0) return;
 
   const chunkMean = summary.sum / summary.finite;
-  const m2 = summary.finite === chunk.length ? squaredDeviations(chunk, chunkMean) : squaredFiniteDeviations(chunk, chunkMean);
+  const m2 = summary.m2 ?? squaredFiniteDeviations(chunk, chunkMean);
 
   const total = moments.finite + summary.finite;
   const delta = chunkMean - moments.mean;
@@ -138,6 +138,8 @@ function mergeChunkMoments(moments: Moments, chunk: Float32Array): void {
 interface ChunkSummary {
   finite: number;
   sum: number;
+  /** Sum of squared deviations from the chunk mean, when the summary computed it. */
+  m2?: number;
   min: number;
   max: number;
   nan: number;
@@ -150,18 +152,28 @@ interface ChunkSummary {
  * overflow a float64 sum, so only a NaN or an infinity in the chunk makes the sum non-finite.
  */
 function summarizeFiniteChunk(chunk: Float32Array): ChunkSummary | undefined {
+  // Sums of deviations from a shift, the chunk's first value, give the mean and the squared deviations in one
+  // loop. Because the shift is one of the chunk's values, m2 is at least squares / (n + 1), so the subtraction
+  // below loses at most about log10(n) of float64's 16 digits.
+  const length = chunk.length;
+  const shift = length > 0 ? chunk[0] : 0;
   let sum = 0;
+  let squares = 0;
   let min = Infinity;
   let max = -Infinity;
-  const length = chunk.length;
   for (let i = 0; i < length; i++) {
     const value = chunk[i];
-    sum += value;
+    const deviation = value - shift;
+    sum += deviation;
+    squares += deviation * deviation;
     if (value < min) min = value;
     if (value > max) max = value;
   }
-  if (!Number.isFinite(sum)) return undefined;
-  return { finite: length, sum, min, max, nan: 0, inf: 0 };
+  if (!Number.isFinite(sum) || !Number.isFinite(squares)) return undefined;
+  const m2 = Math.max(0, squares - (sum * sum) / length);
+  // Chunks of over 10^8 values could lose more digits than that allows; their squared deviations get a second loop.
+  const spreadIsResolved = squares === 0 || m2 > squares * 1e-8;
+  return { finite: length, sum: sum + shift * length, m2: spreadIsResolved ? m2 : undefined, min, max, nan: 0, inf: 0 };
 }
 
 function summarizeMixedChunk(chunk: Float32Array): ChunkSummary {
@@ -185,16 +197,6 @@ function summarizeMixedChunk(chunk: Float32Array): ChunkSummary {
     }
   }
   return { finite, sum, min, max, nan, inf };
-}
-
-function squaredDeviations(chunk: Float32Array, mean: number): number {
-  let m2 = 0;
-  const length = chunk.length;
-  for (let i = 0; i < length; i++) {
-    const deviation = chunk[i] - mean;
-    m2 += deviation * deviation;
-  }
-  return m2;
 }
 
 function squaredFiniteDeviations(chunk: Float32Array, mean: number): number {
