@@ -26,11 +26,20 @@ export function contentSecurityPolicy(webview: vscode.Webview, nonce: string): s
   return `default-src 'none'; img-src ${source} data:; style-src ${source} 'nonce-${nonce}'; font-src ${source}; script-src 'nonce-${nonce}';`;
 }
 
-/** Returns the page for one view of `dist/webview.js`, which reads the view's name from `<body data-view>`. */
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, view: WebviewView, title: string): string {
+/** Parts of a webview page that differ between panels; everything else, the CSP included, is shared. */
+export interface PageParts {
+  readonly script: vscode.Uri;
+  readonly style: vscode.Uri;
+  readonly title: string;
+  /** Attributes of `<body>`, already escaped, e.g. `data-view="inspector"`. */
+  readonly bodyAttributes: string;
+  /** Static markup inside `<body>` before the script runs. */
+  readonly body: string;
+}
+
+/** Returns a page that loads one script and one stylesheet under the strict CSP, with a fresh nonce. */
+export function pageHtml(webview: vscode.Webview, parts: PageParts): string {
   const nonce = createNonce();
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'webview.css'));
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -38,14 +47,25 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, v
 <meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(webview, nonce)}">
 <meta property="csp-nonce" content="${nonce}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="${style}">
-<title>${escapeHtml(title)}</title>
+<link rel="stylesheet" href="${parts.style}">
+<title>${escapeHtml(parts.title)}</title>
 </head>
-<body data-view="${view}">
-<div id="root"></div>
-<script nonce="${nonce}" src="${script}"></script>
+<body${parts.bodyAttributes ? ` ${parts.bodyAttributes}` : ''}>
+${parts.body}
+<script nonce="${nonce}" src="${parts.script}"></script>
 </body>
 </html>`;
+}
+
+/** Returns the page for one view of `dist/webview.js`, which reads the view's name from `<body data-view>`. */
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, view: WebviewView, title: string): string {
+  return pageHtml(webview, {
+    script: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.js')),
+    style: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'webview.css')),
+    title,
+    bodyAttributes: `data-view="${view}"`,
+    body: '<div id="root"></div>',
+  });
 }
 
 export function escapeHtml(text: string): string {

@@ -5,7 +5,7 @@ import type { DiffResult } from '../../protocol/workerMessages';
 import { DisposableStore } from '../disposables';
 import { inspectorViewType } from '../inspectorProvider';
 import type { Logger } from '../log';
-import { contentSecurityPolicy, createNonce, escapeHtml, webviewOptions } from '../webviewHtml';
+import { pageHtml, webviewOptions } from '../webviewHtml';
 import { compareRows, type CompareRow } from './compareRows';
 
 export const comparePanelViewType = 'checkpointAligner.comparePanel';
@@ -21,23 +21,13 @@ interface CompareData {
 }
 
 function compareHtml(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): string {
-  const nonce = createNonce();
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'compare.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'compare.css'));
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(webview, nonce)}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="${style}">
-<title>${escapeHtml(title)}</title>
-</head>
-<body>
-<main id="root" aria-busy="true"><p class="muted">Comparing…</p></main>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+  return pageHtml(webview, {
+    script: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'compare.js')),
+    style: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'compare.css')),
+    title,
+    bodyAttributes: '',
+    body: '<main id="root" aria-busy="true"><p class="muted">Comparing…</p></main>',
+  });
 }
 
 /** Opens a Compare panel for the `diff` result of A and B. */
