@@ -1,7 +1,7 @@
 /**
- * Benchmark of opening a large PyTorch zip checkpoint: `torch.save` (Debian's python3-torch) writes a state dict
- * of about `--gb` GB in `--tensors` F32 tensors to the system temporary folder, then openPytorch + listing + close
- * is timed `--repeats` times while the bytes the process reads are counted from /proc/self/io (`rchar`).
+ * Benchmark of opening a large PyTorch zip checkpoint. `torch.save` (Debian's python3-torch) writes a state dict
+ * of about `--gb` GB in `--tensors` F32 tensors to the system temporary folder. Then openPytorch + listing + close
+ * is timed `--repeats` times, and the bytes the process reads are counted from /proc/self/io (`rchar`).
  *
  * Usage: node --import tsx bench/pytorchListing.ts [--gb 4] [--tensors 300] [--repeats 5]
  */

@@ -63,7 +63,7 @@ export function isIdentity(perm: ArrayLike<number>): boolean {
   return true;
 }
 
-/** The inverse permutation: `inverse[perm[i]] = i`. */
+/** Returns the inverse permutation: `inverse[perm[i]] = i`. */
 export function invertPermutation(perm: ArrayLike<number>): Int32Array {
   const inverse = new Int32Array(perm.length);
   for (let i = 0; i < perm.length; i++) inverse[perm[i]] = i;

@@ -44,7 +44,7 @@ export interface SpecTensor {
 
 /** A spec validated against two checkpoints, ready for weight matching. */
 export interface ResolvedSpec {
-  /** Where the spec came from, for reports: a file path or `auto: …`. */
+  /** Origin of the spec, for reports: a file path or `auto: …`. */
   readonly source: string;
   /** Permutation name → number of units, in sorted name order. */
   readonly permutations: ReadonlyMap<string, number>;

@@ -52,7 +52,9 @@ export function parseArguments(command: CommandDefinition, args: readonly string
 
   const [minimum, maximum] = command.positionals;
   if (!flags.help && (positionals.length < minimum || positionals.length > maximum)) {
-    const expected = minimum === maximum ? `${minimum}` : maximum === Infinity ? `at least ${minimum}` : `${minimum} to ${maximum}`;
+    let expected = `${minimum} to ${maximum}`;
+    if (minimum === maximum) expected = `${minimum}`;
+    else if (maximum === Infinity) expected = `at least ${minimum}`;
     throw new UsageError(`"${command.name}" expects ${expected} file argument(s), got ${positionals.length}: ${command.name} ${command.usage}`);
   }
   return { positionals, flags };

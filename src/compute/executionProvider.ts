@@ -41,7 +41,7 @@ function bindingFolder(): string {
 
 /**
  * Creates an inference session for `model` (bytes, or a file path) on the requested provider. `auto` tries the platform's accelerator
- * (CUDA on Linux, DirectML on Windows, CoreML on macOS) and falls back to the CPU with the reason; an explicitly
+ * (CUDA on Linux, DirectML on Windows, CoreML on macOS) and falls back to the CPU with the reason. An explicitly
  * requested provider that cannot start is an error. `purpose` names the step in errors ("the similarity products of
  * weight matching"), so onnxruntime's own text never reaches the user without saying what failed.
  */

@@ -53,7 +53,7 @@ export class SimilaritySession {
     }
   }
 
-  /** Whether any cost tensor has an axis on `permutation`; without one its similarity matrix is zero. */
+  /** Returns whether any cost tensor has an axis on `permutation`; without one its similarity matrix is zero. */
   hasCostTerms(permutation: string): boolean {
     return this.model.outputs.has(permutation);
   }

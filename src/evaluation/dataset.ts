@@ -7,7 +7,7 @@ export interface Dataset {
   /** Input values as float32, row-major, with `shape[0]` samples. */
   readonly inputs: Float32Array;
   readonly shape: readonly number[];
-  /** Class index of each sample; float64 holds every int64 label up to 2⁵³ exactly, so range errors show the value. */
+  /** Class index of each sample; float64 represents every int64 label up to 2⁵³ exactly, so range errors show the value. */
   readonly labels: Float64Array;
 }
 

@@ -114,7 +114,7 @@ export interface Checkpoint {
 
 /**
  * Invalid or unsupported input. The message names the file and, where known, the tensor or byte offset,
- * and says what the user can do.
+ * and tells the user what to do.
  */
 export class CheckpointError extends Error {
   constructor(

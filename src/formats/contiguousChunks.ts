@@ -9,7 +9,7 @@ export type ByteOrder = 'little' | 'big';
 
 /**
  * Throws a CheckpointError when the stored bytes of `entry` are too many to read in one piece: a typed array
- * holds at most `buffer.constants.MAX_LENGTH` bytes (4 GiB in Node 20).
+ * has at most `buffer.constants.MAX_LENGTH` bytes (4 GiB in Node 20).
  */
 export function checkWholeReadSize(path: string, entry: TensorEntry): void {
   if (entry.length > constants.MAX_LENGTH) {

@@ -112,9 +112,9 @@ export async function computeTensorStatistics(
 const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
- * Adds one chunk to the running moments. The chunk's own mean and squared deviations are computed in float64, in
- * one loop over deviations from a shift where that is accurate, else in a second loop, and then merged with Chan
- * et al.'s parallel formula, which stays accurate for long tensors whose mean is large compared with their spread.
+ * Adds one chunk to the running moments. The chunk's own mean and squared deviations are computed in float64,
+ * usually in one loop over deviations from a shift. They are merged with Chan et al.'s parallel formula, which
+ * stays accurate for long tensors whose mean is large compared with their spread.
  */
 function mergeChunkMoments(moments: Moments, chunk: Float32Array): void {
   moments.count += chunk.length;

@@ -18,7 +18,7 @@ export interface AlignJobOptions {
   readonly maxSweeps?: number;
   readonly precision?: 'float32' | 'float64';
   readonly executionProvider?: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
-  /** Where to write π(B); omitted means no file is written. */
+  /** Output path of π(B); without it no file is written. */
   readonly writeAligned?: string;
 }
 

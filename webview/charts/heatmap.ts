@@ -2,7 +2,7 @@
 import { downsampleBlockMax, type SquareMatrix } from '../logic/blockMax';
 import { prepareCanvas } from './canvas';
 
-/** What `drawHeatmap` drew: the matrix at the resolution shown, for hover read-outs. */
+/** Matrix that `drawHeatmap` drew, at the drawn resolution, for hover read-outs. */
 export interface DrawnHeatmap {
   readonly shown: SquareMatrix;
   /** CSS pixel side of the canvas. */

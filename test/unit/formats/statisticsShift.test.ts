@@ -1,4 +1,4 @@
-// The one-loop moments of statistics.ts shift values by a chunk's first element; these cases check that mean and
+// The one-loop moments of statistics.ts shift values by a chunk's first element. These cases check that mean and
 // standard deviation match a two-pass float64 reference when that element is an outlier far from the rest.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
