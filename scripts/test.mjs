@@ -63,6 +63,7 @@ function findTests(dir) {
 
 checkStep('type check', 'npx', ['tsc', '--noEmit', '-p', '.']);
 checkStep('lint', 'npx', ['eslint', '.']);
+checkStep('WebAssembly kernels match their source', 'node', ['scripts/assemble-wasm.mjs', '--check']);
 checkStep('build', 'node', ['scripts/build.mjs']);
 
 const unitFiles = requestedFiles.length > 0 ? requestedFiles : findTests('test/unit');

@@ -105,6 +105,8 @@ export interface Checkpoint {
   /**
    * Reads one tensor as float32 in row-major chunks of at most `maxChunkBytes` bytes of output, so statistics
    * and diffs of multi-GB tensors run in bounded memory. Chunks arrive in order and cover the tensor once.
+   * A reader may reuse a chunk's memory once the consumer has asked for the next chunk, so a consumer that keeps
+   * values past that point copies them.
    */
   readTensorChunks(name: string, maxChunkBytes: number): AsyncIterable<Float32Array>;
 

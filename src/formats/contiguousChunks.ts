@@ -2,7 +2,7 @@
 // statistics and diffs of multi-GB tensors run in bounded memory.
 import { constants } from 'node:buffer';
 import { CheckpointError, elementCount, type TensorEntry } from './checkpoint';
-import { decodeToFloat, dtypeSize, swapByteOrder } from './dtype';
+import { decodeIntoFloat, decodeToFloat, dtypeSize, swapByteOrder } from './dtype';
 import type { RandomAccessFile } from './fileRange';
 
 export type ByteOrder = 'little' | 'big';
@@ -38,6 +38,10 @@ export function storedBytesToFloat32(bytes: Uint8Array, dtype: string, count: nu
  * Yields `entry` as float32 in row-major chunks of at most `maxChunkBytes` output bytes (at least one element).
  * Chunk boundaries fall on element boundaries. `entry.offset` and `entry.length` are positions in `file`;
  * `byteOrder` is the order of the stored bytes (big for some NumPy files).
+ *
+ * Two sets of buffers take turns: while the consumer works on one chunk, the next is read into the other set on
+ * libuv's thread pool. A yielded chunk is therefore overwritten as soon as the consumer requests the next chunk,
+ * which `Checkpoint.readTensorChunks` allows.
  */
 export async function* readContiguousFloat32Chunks(
   file: RandomAccessFile,
@@ -53,10 +57,40 @@ export async function* readContiguousFloat32Chunks(
   if (count * size !== entry.length) {
     throw new CheckpointError(file.path, `tensor "${entry.name}" stores ${entry.length} bytes but ${entry.dtype} ${JSON.stringify(entry.shape)} needs ${count * size}; the file is corrupt`, { tensor: entry.name, offset: entry.offset });
   }
-  const step = elementsPerChunk(maxChunkBytes);
-  for (let first = 0; first < count; first += step) {
-    const chunkCount = Math.min(step, count - first);
-    const bytes = await file.read(entry.offset + first * size, chunkCount * size, `tensor "${entry.name}"`);
-    yield storedBytesToFloat32(bytes, entry.dtype, chunkCount, byteOrder);
+  if (count === 0) return;
+  const step = Math.min(elementsPerChunk(maxChunkBytes), count);
+  // Little-endian F32 bytes are the output itself; every other case decodes into a float32 buffer of its own.
+  const decodes = entry.dtype !== 'F32' || byteOrder === 'big';
+  const slots = [0, 1].map(() => ({
+    bytes: new Uint8Array(step * size),
+    floats: decodes ? new Float32Array(step) : undefined,
+  }));
+  const what = `tensor "${entry.name}"`;
+  const readChunk = (index: number): Promise<Uint8Array> => {
+    const first = index * step;
+    const bytes = slots[index % 2].bytes.subarray(0, Math.min(step, count - first) * size);
+    return file.readInto(bytes, entry.offset + first * size, what).then(() => bytes);
+  };
+
+  const chunks = Math.ceil(count / step);
+  let pending: Promise<Uint8Array> | undefined = readChunk(0);
+  try {
+    for (let index = 0; index < chunks; index++) {
+      const bytes: Uint8Array = await pending!;
+      pending = index + 1 < chunks ? readChunk(index + 1) : undefined;
+      // A read-ahead that fails is reported when the consumer reaches its chunk, or never if it stops earlier.
+      pending?.catch(() => undefined);
+      const chunkCount = bytes.byteLength / size;
+      const floats = slots[index % 2].floats;
+      yield floats === undefined ? new Float32Array(bytes.buffer, bytes.byteOffset, chunkCount) : decodeChunk(bytes, entry.dtype, chunkCount, byteOrder, floats);
+    }
+  } finally {
+    // A consumer that stops early may close the file next; let the read still in flight finish first.
+    await pending?.catch(() => undefined);
   }
+}
+
+function decodeChunk(bytes: Uint8Array, dtype: string, count: number, byteOrder: ByteOrder, floats: Float32Array): Float32Array {
+  if (byteOrder === 'big') swapByteOrder(bytes, dtypeSize(dtype)!);
+  return decodeIntoFloat(bytes, dtype, count, floats.subarray(0, count));
 }

@@ -103,13 +103,12 @@ type FloatArrayConstructor = Float32ArrayConstructor | Float64ArrayConstructor;
  * `bytes` may start at any alignment. Integers and booleans convert by value; I64 values beyond 2^53 lose precision.
  * Throws for quantized types, which have no element-wise decoding here.
  */
-export function decodeToFloat(
-  bytes: Uint8Array,
-  dtype: DType,
-  count: number,
-  target: FloatArrayConstructor,
-): Float32Array | Float64Array {
-  const out = new target(count);
+export function decodeToFloat(bytes: Uint8Array, dtype: DType, count: number, target: FloatArrayConstructor): Float32Array | Float64Array {
+  return decodeIntoFloat(bytes, dtype, count, new target(count));
+}
+
+/** Decodes like `decodeToFloat` into the first `count` elements of `out`, which must hold at least that many. */
+export function decodeIntoFloat<T extends Float32Array | Float64Array>(bytes: Uint8Array, dtype: DType, count: number, out: T): T {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (dtype) {
     case 'F64': for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, true); break;

@@ -29,6 +29,18 @@ export class RandomAccessFile {
   async read(offset: number, length: number, what: string): Promise<Uint8Array> {
     this.checkRange(offset, length, what);
     const bytes = new Uint8Array(length);
+    await this.readInto(bytes, offset, what);
+    return bytes;
+  }
+
+  /**
+   * Fills all of `bytes` from absolute `offset`. Callers that stream a tensor pass the same buffers again and
+   * again: a fresh multi-MiB buffer per read costs the kernel page faults and zeroing, which made reads of
+   * page-cached data about 3 times slower in bench/formats.ts.
+   */
+  async readInto(bytes: Uint8Array, offset: number, what: string): Promise<void> {
+    const length = bytes.byteLength;
+    this.checkRange(offset, length, what);
     let filled = 0;
     while (filled < length) {
       const { bytesRead } = await this.handle.read(bytes, filled, length - filled, offset + filled);
@@ -37,7 +49,6 @@ export class RandomAccessFile {
       }
       filled += bytesRead;
     }
-    return bytes;
   }
 
   /** Throws unless [offset, offset + length) lies inside the file. */

@@ -2,12 +2,14 @@
 // bounded memory from float32 chunks.
 //
 // Two passes: the first gathers NaN and Inf counts, min, max and the moments, and the second counts zeros and bins
-// the finite values over [min, max]. A single pass with a fixed range would need the range in advance, and bins placed by a guessed or
-// growing range do not match `np.histogram(finite, bins=64, range=(min, max))`. The cost is a second read of the
-// tensor, which comes from the page cache for all but tensors larger than memory.
+// the finite values over [min, max]. A single pass with a fixed range would need the range in advance, and bins
+// placed by a guessed or growing range do not match `np.histogram(finite, bins=64, range=(min, max))`. The cost
+// is a second read of the tensor, which comes from the page cache for all but tensors larger than memory. The
+// loops over values run in WebAssembly (statisticsKernels/), the bookkeeping here.
 import type { Checkpoint } from './checkpoint';
+import { addToHistogram, KERNEL_BINS, sumChunk } from './statisticsKernels/kernels';
 
-export const HISTOGRAM_BINS = 64;
+export const HISTOGRAM_BINS = KERNEL_BINS;
 
 /**
  * Default chunk size in output bytes: 4 MiB of float32 values, 1 Mi elements. In bench/formats.ts on a 2-core
@@ -85,12 +87,11 @@ export async function computeTensorStatistics(
   // Zeros are counted in the histogram pass, which visits every finite value anyway.
   const edges = histogramEdges(moments);
   const counts = new Float64Array(HISTOGRAM_BINS);
-  const allFinite = moments.nan + moments.inf === 0;
   let zeros = 0;
   if (moments.finite > 0) {
     for await (const chunk of checkpoint.readTensorChunks(name, chunkBytes)) {
       options.signal?.throwIfAborted();
-      zeros += addToHistogram(counts, edges, chunk, allFinite);
+      zeros += addToHistogram(chunk, edges, counts);
     }
   }
 
@@ -147,33 +148,22 @@ interface ChunkSummary {
 }
 
 /**
- * Summarizes a chunk on the assumption that every value is finite, which is true for almost every tensor, so the
- * loop has no per-value check. Returns undefined when the sum is NaN or infinite. Finite float32 values cannot
- * overflow a float64 sum, so only a NaN or an infinity in the chunk makes the sum non-finite.
+ * Summarizes a chunk in the WebAssembly kernel, whose loop has no per-value finiteness check because almost
+ * every tensor is finite. Returns undefined when the sums are NaN or infinite. Finite float32 values cannot overflow a
+ * float64 sum, so only a NaN or an infinity in the chunk makes the sum non-finite.
  */
 function summarizeFiniteChunk(chunk: Float32Array): ChunkSummary | undefined {
-  // Sums of deviations from a shift, the chunk's first value, give the mean and the squared deviations in one
-  // loop. Because the shift is one of the chunk's values, m2 is at least squares / (n + 1), so the subtraction
-  // below loses at most about log10(n) of float64's 16 digits.
+  // The plain sum gives the mean, and sums of deviations from a shift, the chunk's first value, give the squared
+  // deviations in the same loop. Because the shift is one of the chunk's values, m2 is at least
+  // squares / (n + 1), so the subtraction below loses at most about log10(n) of float64's 16 digits.
   const length = chunk.length;
   const shift = length > 0 ? chunk[0] : 0;
-  let sum = 0;
-  let squares = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < length; i++) {
-    const value = chunk[i];
-    const deviation = value - shift;
-    sum += deviation;
-    squares += deviation * deviation;
-    if (value < min) min = value;
-    if (value > max) max = value;
-  }
-  if (!Number.isFinite(sum) || !Number.isFinite(squares)) return undefined;
+  const { total, sum, squares, min, max } = sumChunk(chunk, shift);
+  if (!Number.isFinite(total) || !Number.isFinite(sum) || !Number.isFinite(squares)) return undefined;
   const m2 = Math.max(0, squares - (sum * sum) / length);
   // Chunks of over 10^8 values could lose more digits than that allows; their squared deviations get a second loop.
   const spreadIsResolved = squares === 0 || m2 > squares * 1e-8;
-  return { finite: length, sum: sum + shift * length, m2: spreadIsResolved ? m2 : undefined, min, max, nan: 0, inf: 0 };
+  return { finite: length, sum: total, m2: spreadIsResolved ? m2 : undefined, min, max, nan: 0, inf: 0 };
 }
 
 function summarizeMixedChunk(chunk: Float32Array): ChunkSummary {
@@ -221,92 +211,4 @@ function histogramEdges(moments: Moments): Float64Array {
   for (let i = 0; i < HISTOGRAM_BINS; i++) edges[i] = i * step + low;
   edges[HISTOGRAM_BINS] = high;
   return edges;
-}
-
-/**
- * Distance from a bin edge, in bins, beyond which the scaled offset alone decides the bin. Rounding moves the
- * scaled offset by less than 1e-6 bins: the range spans at least one float32 step of its largest value, and the
- * float64 arithmetic is 2^29 times finer than that.
- */
-const EDGE_MARGIN = 1e-3;
-
-/**
- * Bins the finite values of `chunk` into `counts` and returns how many of them are zero. Values within
- * EDGE_MARGIN of an edge are compared with the edges themselves, the way `np.histogram` corrects its
- * equal-width bins, so every value lands in the bin NumPy puts it in. `allFinite` selects a loop without the
- * per-value finiteness check, for tensors whose first pass found no NaN or infinity.
- */
-function addToHistogram(counts: Float64Array, edges: Float64Array, chunk: Float32Array, allFinite: boolean): number {
-  const binCounts = new Int32Array(HISTOGRAM_BINS);
-  const zeros = allFinite ? binFiniteValues(binCounts, edges, chunk) : binMixedValues(binCounts, edges, chunk);
-  for (let bin = 0; bin < HISTOGRAM_BINS; bin++) counts[bin] += binCounts[bin];
-  return zeros;
-}
-
-/** Bin of a value whose scaled offset `scaled` is far enough from every edge, or else the exact bin. */
-function binOf(value: number, scaled: number, edges: Float64Array): number {
-  const bin = scaled | 0;
-  // |fraction - 0.5| > 0.5 - EDGE_MARGIN means the fraction is within EDGE_MARGIN of 0 or 1.
-  return Math.abs(scaled - bin - 0.5) > 0.5 - EDGE_MARGIN ? binNearEdge(value, scaled, edges) : bin;
-}
-
-/**
- * Bins a chunk without NaN or Inf. Four interleaved sets of counts let consecutive increments of one bin proceed
- * without waiting on each other, which made this loop about 1.6 times faster in a micro-benchmark (Node 20, 2-core AMD EPYC VM).
- */
-function binFiniteValues(binCounts: Int32Array, edges: Float64Array, chunk: Float32Array): number {
-  const low = edges[0];
-  const scale = HISTOGRAM_BINS / (edges[HISTOGRAM_BINS] - low);
-  const counts0 = new Int32Array(HISTOGRAM_BINS);
-  const counts1 = new Int32Array(HISTOGRAM_BINS);
-  const counts2 = new Int32Array(HISTOGRAM_BINS);
-  const counts3 = new Int32Array(HISTOGRAM_BINS);
-  let zeros = 0;
-  const length = chunk.length;
-  let i = 0;
-  for (; i + 3 < length; i += 4) {
-    const value0 = chunk[i];
-    const value1 = chunk[i + 1];
-    const value2 = chunk[i + 2];
-    const value3 = chunk[i + 3];
-    if (value0 === 0) zeros++;
-    if (value1 === 0) zeros++;
-    if (value2 === 0) zeros++;
-    if (value3 === 0) zeros++;
-    counts0[binOf(value0, (value0 - low) * scale, edges)]++;
-    counts1[binOf(value1, (value1 - low) * scale, edges)]++;
-    counts2[binOf(value2, (value2 - low) * scale, edges)]++;
-    counts3[binOf(value3, (value3 - low) * scale, edges)]++;
-  }
-  for (; i < length; i++) {
-    const value = chunk[i];
-    if (value === 0) zeros++;
-    counts0[binOf(value, (value - low) * scale, edges)]++;
-  }
-  for (let bin = 0; bin < HISTOGRAM_BINS; bin++) binCounts[bin] += counts0[bin] + counts1[bin] + counts2[bin] + counts3[bin];
-  return zeros;
-}
-
-function binMixedValues(binCounts: Int32Array, edges: Float64Array, chunk: Float32Array): number {
-  const low = edges[0];
-  const scale = HISTOGRAM_BINS / (edges[HISTOGRAM_BINS] - low);
-  let zeros = 0;
-  const length = chunk.length;
-  for (let i = 0; i < length; i++) {
-    const value = chunk[i];
-    if (!(Math.abs(value) <= FLOAT32_MAX)) continue;
-    if (value === 0) zeros++;
-    binCounts[binOf(value, (value - low) * scale, edges)]++;
-  }
-  return zeros;
-}
-
-/** NumPy's bin for a value close to an edge: truncate, clamp the maximum into the last bin, then check both edges. */
-function binNearEdge(value: number, scaled: number, edges: Float64Array): number {
-  const last = HISTOGRAM_BINS - 1;
-  let bin = Math.trunc(scaled);
-  if (bin > last) bin = last;
-  if (value < edges[bin]) bin--;
-  else if (bin !== last && value >= edges[bin + 1]) bin++;
-  return bin;
 }

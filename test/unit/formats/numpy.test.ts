@@ -15,7 +15,7 @@ async function collectChunks(checkpoint: Checkpoint, name: string, maxChunkBytes
   const chunks: Float32Array[] = [];
   for await (const chunk of checkpoint.readTensorChunks(name, maxChunkBytes)) {
     assert.ok(chunk.byteLength <= Math.max(4, maxChunkBytes), `${name}: chunk of ${chunk.byteLength} bytes`);
-    chunks.push(chunk);
+    chunks.push(chunk.slice());
   }
   const joined = new Float32Array(chunks.reduce((total, chunk) => total + chunk.length, 0));
   let position = 0;

@@ -86,7 +86,7 @@ test('safetensors chunks equal whole read', async () => {
       const whole = await checkpoint.readTensor(entry.name, 'float32');
       // 7 elements of 4 bytes: chunk boundaries fall inside rows, and the last chunk is short.
       const chunks: Float32Array[] = [];
-      for await (const chunk of checkpoint.readTensorChunks(entry.name, 28)) chunks.push(chunk);
+      for await (const chunk of checkpoint.readTensorChunks(entry.name, 28)) chunks.push(chunk.slice());
       assert.ok(chunks.every((chunk) => chunk.length <= 7), `${entry.name}: chunk size bound`);
       const joined = new Float32Array(chunks.reduce((total, chunk) => total + chunk.length, 0));
       let position = 0;

@@ -24,6 +24,13 @@ function randomStream(seed: number): () => number {
   };
 }
 
+/** Returns the float32 neighbour of the non-zero float32 `value` towards +Inf (`direction` 1) or -Inf (-1). */
+function nextFloat32(value: number, direction: 1 | -1): number {
+  const bits = new Uint32Array(new Float32Array([value]).buffer);
+  bits[0] += (value > 0) === (direction > 0) ? 1 : -1;
+  return new Float32Array(bits.buffer)[0];
+}
+
 function testTensors(): NamedTensor[] {
   const random = randomStream(11);
   // A large mean with a small spread: a naive sum of squares loses every digit of the variance here.
@@ -41,6 +48,26 @@ function testTensors(): NamedTensor[] {
   half[17] = 0x7c00;
   const integers = new Int32Array(4_321);
   for (let i = 0; i < integers.length; i++) integers[i] = Math.floor(random() * 2001) - 1000;
+  // Values on the bin edges of [-1000, 1000] (multiples of 31.25, exact in float32), one float32 step either side
+  // of them, and between them; 600 001 values span several of the WebAssembly kernel's 256 Ki-value slices.
+  const grid = new Float32Array(600_001);
+  for (let i = 0; i < grid.length; i++) {
+    const edge = -1000 + Math.floor(random() * 65) * 31.25;
+    const kind = i % 4;
+    if (kind === 0) grid[i] = edge;
+    else if (kind === 1) grid[i] = nextFloat32(edge, 1);
+    else if (kind === 2) grid[i] = nextFloat32(edge, -1);
+    else grid[i] = (random() - 0.5) * 2000;
+  }
+  grid[0] = -1000;
+  grid[1] = 1000;
+  // The widest float32 range, with subnormal values near zero.
+  const extremes = new Float32Array(1_003);
+  for (let i = 0; i < extremes.length; i++) extremes[i] = (random() - 0.5) * 10 ** Math.floor(random() * 76 - 38);
+  extremes[0] = 3.4028234663852886e38;
+  extremes[1] = -3.4028234663852886e38;
+  extremes[2] = 1e-45;
+  extremes[3] = -1e-40;
   const allNaN = new Float32Array(1000).fill(NaN);
   allNaN[3] = Infinity;
   return [
@@ -48,6 +75,8 @@ function testTensors(): NamedTensor[] {
     { name: 'special', dtype: 'F32', shape: [250, 200], data: special },
     { name: 'half', dtype: 'F16', shape: [9_999], data: half },
     { name: 'integers', dtype: 'I32', shape: [4_321], data: integers },
+    { name: 'grid', dtype: 'F32', shape: [600_001], data: grid },
+    { name: 'extremes', dtype: 'F32', shape: [1_003], data: extremes },
     { name: 'all_nan', dtype: 'F32', shape: [10, 100], data: allNaN },
     { name: 'empty', dtype: 'F32', shape: [0, 4], data: new Float32Array(0) },
     { name: 'constant', dtype: 'F32', shape: [33], data: new Float32Array(33).fill(-2.5) },
@@ -129,8 +158,10 @@ test('statistics match NumPy reference', async () => {
     const checkpoint = await openSafetensors(path);
     try {
       for (const tensor of tensors) {
-        // 4000 bytes: 1000 float32 values per chunk, so the larger tensors span 10 to 100 chunks.
+        // 4000 bytes: 1000 float32 values per chunk, so the larger tensors span 10 to 600 chunks.
         compare(tensor.name, await computeTensorStatistics(checkpoint, tensor.name, { maxChunkBytes: 4000 }), expected[tensor.name]);
+        // The default chunk contains each of these tensors whole.
+        compare(`${tensor.name} (default chunks)`, await computeTensorStatistics(checkpoint, tensor.name), expected[tensor.name]);
       }
     } finally {
       await checkpoint.close();

@@ -1,0 +1,181 @@
+;; Inner loops of tensor statistics, in WebAssembly with 128-bit SIMD. scripts/assemble-wasm.mjs assembles this
+;; file into kernelsBinary.ts; kernels.ts loads it and copies values into the scratch area.
+;;
+;; Memory layout, fixed, in bytes. The caller owns every region and no kernel allocates.
+;;   0 .. 520      histogram bin edges: 65 f64 values, ascending
+;;   1024 .. 2048  bin counts: 4 interleaved sets of 64 i32, set k at 1024 + 256 * k
+;;   2048 .. 2088  moments output: 5 f64 values
+;;   4096 ..       scratch: float32 values to process, up to 256 Ki values (1 MiB)
+(module
+  ;; 17 pages of 64 KiB hold the scratch area's 1 MiB after the first 4 KiB.
+  (memory (export "memory") 17 17)
+
+  ;; Sums over `count` float32 values at `values` and stores at `out`, as f64: the sum of the values, the sum of
+  ;; (value - shift), the sum of (value - shift)^2, the minimum and the maximum. The sums are NaN or infinite when
+  ;; any value is, and the minimum and maximum are then NaN when a value is NaN (f32x4.min and f32x4.max
+  ;; propagate NaN). The plain sum gives the mean: a shift far from most values, such as an outlier, would cost
+  ;; the shifted sum digits of the mean, while the squared deviations do not depend on the shift.
+  (func (export "moments") (param $values i32) (param $count i32) (param $shift f64) (param $out i32)
+    (local $end i32) (local $vector v128) (local $shifts v128)
+    (local $low v128) (local $high v128) (local $promotedLow v128) (local $promotedHigh v128)
+    ;; Each sum has its own register per half of the vector, so consecutive additions do not wait on each other.
+    (local $totalLow v128) (local $totalHigh v128)
+    (local $sumLow v128) (local $sumHigh v128) (local $squaresLow v128) (local $squaresHigh v128)
+    (local $min v128) (local $max v128)
+    (local $value f32) (local $deviation f64) (local $total f64) (local $sum f64) (local $squares f64) (local $minimum f32) (local $maximum f32)
+    (local.set $shifts (f64x2.splat (local.get $shift)))
+    (local.set $min (f32x4.splat (f32.const inf)))
+    (local.set $max (f32x4.splat (f32.const -inf)))
+    (local.set $end (i32.add (local.get $values) (i32.shl (i32.and (local.get $count) (i32.const -4)) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $values) (local.get $end)))
+        (local.set $vector (v128.load (local.get $values)))
+        (local.set $min (f32x4.min (local.get $min) (local.get $vector)))
+        (local.set $max (f32x4.max (local.get $max) (local.get $vector)))
+        (local.set $promotedLow (f64x2.promote_low_f32x4 (local.get $vector)))
+        ;; The shuffle moves lanes 2 and 3 to lanes 0 and 1 for the promotion.
+        (local.set $promotedHigh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $vector) (local.get $vector))))
+        (local.set $totalLow (f64x2.add (local.get $totalLow) (local.get $promotedLow)))
+        (local.set $totalHigh (f64x2.add (local.get $totalHigh) (local.get $promotedHigh)))
+        (local.set $low (f64x2.sub (local.get $promotedLow) (local.get $shifts)))
+        (local.set $high (f64x2.sub (local.get $promotedHigh) (local.get $shifts)))
+        (local.set $sumLow (f64x2.add (local.get $sumLow) (local.get $low)))
+        (local.set $sumHigh (f64x2.add (local.get $sumHigh) (local.get $high)))
+        (local.set $squaresLow (f64x2.add (local.get $squaresLow) (f64x2.mul (local.get $low) (local.get $low))))
+        (local.set $squaresHigh (f64x2.add (local.get $squaresHigh) (f64x2.mul (local.get $high) (local.get $high))))
+        (local.set $values (i32.add (local.get $values) (i32.const 16)))
+        (br $next)))
+
+    (local.set $totalLow (f64x2.add (local.get $totalLow) (local.get $totalHigh)))
+    (local.set $sumLow (f64x2.add (local.get $sumLow) (local.get $sumHigh)))
+    (local.set $squaresLow (f64x2.add (local.get $squaresLow) (local.get $squaresHigh)))
+    (local.set $total (f64.add (f64x2.extract_lane 0 (local.get $totalLow)) (f64x2.extract_lane 1 (local.get $totalLow))))
+    (local.set $sum (f64.add (f64x2.extract_lane 0 (local.get $sumLow)) (f64x2.extract_lane 1 (local.get $sumLow))))
+    (local.set $squares (f64.add (f64x2.extract_lane 0 (local.get $squaresLow)) (f64x2.extract_lane 1 (local.get $squaresLow))))
+    (local.set $minimum (f32.min
+      (f32.min (f32x4.extract_lane 0 (local.get $min)) (f32x4.extract_lane 1 (local.get $min)))
+      (f32.min (f32x4.extract_lane 2 (local.get $min)) (f32x4.extract_lane 3 (local.get $min)))))
+    (local.set $maximum (f32.max
+      (f32.max (f32x4.extract_lane 0 (local.get $max)) (f32x4.extract_lane 1 (local.get $max)))
+      (f32.max (f32x4.extract_lane 2 (local.get $max)) (f32x4.extract_lane 3 (local.get $max)))))
+
+    ;; The last count % 4 values, one at a time.
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $count) (i32.const 3)) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $values) (local.get $end)))
+        (local.set $value (f32.load (local.get $values)))
+        (local.set $minimum (f32.min (local.get $minimum) (local.get $value)))
+        (local.set $maximum (f32.max (local.get $maximum) (local.get $value)))
+        (local.set $total (f64.add (local.get $total) (f64.promote_f32 (local.get $value))))
+        (local.set $deviation (f64.sub (f64.promote_f32 (local.get $value)) (local.get $shift)))
+        (local.set $sum (f64.add (local.get $sum) (local.get $deviation)))
+        (local.set $squares (f64.add (local.get $squares) (f64.mul (local.get $deviation) (local.get $deviation))))
+        (local.set $values (i32.add (local.get $values) (i32.const 4)))
+        (br $next)))
+
+    (f64.store offset=0 (local.get $out) (local.get $total))
+    (f64.store offset=8 (local.get $out) (local.get $sum))
+    (f64.store offset=16 (local.get $out) (local.get $squares))
+    (f64.store offset=24 (local.get $out) (f64.promote_f32 (local.get $minimum)))
+    (f64.store offset=32 (local.get $out) (f64.promote_f32 (local.get $maximum))))
+
+  ;; Adds the finite values among `count` float32 values at `values` to the counts of set 0..3 and returns how
+  ;; many values equal zero (either sign). `low` and `scale` map a value to its scaled offset
+  ;; (value - low) * scale, whose integer part is the bin; it is the same float64 arithmetic as the caller's.
+  ;; A group of four values whose offsets all lie at least EDGE_MARGIN = 1e-3 bins away from an edge is binned by
+  ;; the integer parts alone: rounding moves a scaled offset by far less than that (kernels.ts states the bound).
+  ;; Any other group goes through $binExactly, which compares with the edges themselves as np.histogram does.
+  (func (export "histogram") (param $values i32) (param $count i32) (param $low f64) (param $scale f64) (result i32)
+    (local $end i32) (local $vector v128) (local $lows v128) (local $scales v128)
+    (local $offsetLow v128) (local $offsetHigh v128) (local $binLow v128) (local $binHigh v128)
+    (local $fractionLow v128) (local $fractionHigh v128) (local $safe v128) (local $zeros v128)
+    (local $marginLow v128) (local $marginHigh v128) (local $value f32) (local $zeroCount i32) (local $address i32)
+    (local.set $lows (f64x2.splat (local.get $low)))
+    (local.set $scales (f64x2.splat (local.get $scale)))
+    (local.set $marginLow (f64x2.splat (f64.const 1e-3)))
+    (local.set $marginHigh (f64x2.splat (f64.const 0.999)))
+    (local.set $end (i32.add (local.get $values) (i32.shl (i32.and (local.get $count) (i32.const -4)) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $values) (local.get $end)))
+        (local.set $vector (v128.load (local.get $values)))
+        ;; f32x4.eq yields -1 in each lane that holds zero.
+        (local.set $zeros (i32x4.sub (local.get $zeros) (f32x4.eq (local.get $vector) (v128.const f32x4 0 0 0 0))))
+        (local.set $offsetLow (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $vector)) (local.get $lows)) (local.get $scales)))
+        (local.set $offsetHigh (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $vector) (local.get $vector))) (local.get $lows)) (local.get $scales)))
+        (local.set $binLow (i32x4.trunc_sat_f64x2_s_zero (local.get $offsetLow)))
+        (local.set $binHigh (i32x4.trunc_sat_f64x2_s_zero (local.get $offsetHigh)))
+        (local.set $fractionLow (f64x2.sub (local.get $offsetLow) (f64x2.convert_low_i32x4_s (local.get $binLow))))
+        (local.set $fractionHigh (f64x2.sub (local.get $offsetHigh) (f64x2.convert_low_i32x4_s (local.get $binHigh))))
+        ;; NaN fails both comparisons and an infinite offset leaves an infinite fraction, so a non-finite value
+        ;; is never safe.
+        (local.set $safe (v128.and
+          (v128.and (f64x2.ge (local.get $fractionLow) (local.get $marginLow)) (f64x2.le (local.get $fractionLow) (local.get $marginHigh)))
+          (v128.and (f64x2.ge (local.get $fractionHigh) (local.get $marginLow)) (f64x2.le (local.get $fractionHigh) (local.get $marginHigh)))))
+        (if (i64x2.all_true (local.get $safe))
+          (then
+            ;; One set of counts per lane: increments of one bin by neighbouring values do not wait on each other.
+            (local.set $address (i32.add (i32.const 1024) (i32.shl (i32x4.extract_lane 0 (local.get $binLow)) (i32.const 2))))
+            (i32.store (local.get $address) (i32.add (i32.load (local.get $address)) (i32.const 1)))
+            (local.set $address (i32.add (i32.const 1280) (i32.shl (i32x4.extract_lane 1 (local.get $binLow)) (i32.const 2))))
+            (i32.store (local.get $address) (i32.add (i32.load (local.get $address)) (i32.const 1)))
+            (local.set $address (i32.add (i32.const 1536) (i32.shl (i32x4.extract_lane 0 (local.get $binHigh)) (i32.const 2))))
+            (i32.store (local.get $address) (i32.add (i32.load (local.get $address)) (i32.const 1)))
+            (local.set $address (i32.add (i32.const 1792) (i32.shl (i32x4.extract_lane 1 (local.get $binHigh)) (i32.const 2))))
+            (i32.store (local.get $address) (i32.add (i32.load (local.get $address)) (i32.const 1))))
+          (else
+            (call $binExactly (f32x4.extract_lane 0 (local.get $vector)) (f64x2.extract_lane 0 (local.get $offsetLow)))
+            (call $binExactly (f32x4.extract_lane 1 (local.get $vector)) (f64x2.extract_lane 1 (local.get $offsetLow)))
+            (call $binExactly (f32x4.extract_lane 2 (local.get $vector)) (f64x2.extract_lane 0 (local.get $offsetHigh)))
+            (call $binExactly (f32x4.extract_lane 3 (local.get $vector)) (f64x2.extract_lane 1 (local.get $offsetHigh)))))
+        (local.set $values (i32.add (local.get $values) (i32.const 16)))
+        (br $next)))
+
+    ;; The last count % 4 values, one at a time.
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $count) (i32.const 3)) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $values) (local.get $end)))
+        (local.set $value (f32.load (local.get $values)))
+        (local.set $zeroCount (i32.add (local.get $zeroCount) (f32.eq (local.get $value) (f32.const 0))))
+        (call $binExactly (local.get $value) (f64.mul (f64.sub (f64.promote_f32 (local.get $value)) (local.get $low)) (local.get $scale)))
+        (local.set $values (i32.add (local.get $values) (i32.const 4)))
+        (br $next)))
+
+    (i32.add (local.get $zeroCount) (i32.add
+      (i32.add (i32x4.extract_lane 0 (local.get $zeros)) (i32x4.extract_lane 1 (local.get $zeros)))
+      (i32.add (i32x4.extract_lane 2 (local.get $zeros)) (i32x4.extract_lane 3 (local.get $zeros))))))
+
+  ;; Adds one to the i32 count of `bin` in the set at `set`.
+  (func $increment (param $set i32) (param $bin i32)
+    (local $address i32)
+    (local.set $address (i32.add (local.get $set) (i32.shl (local.get $bin) (i32.const 2))))
+    (i32.store (local.get $address) (i32.add (i32.load (local.get $address)) (i32.const 1))))
+
+  ;; Counts one value in set 0 the way np.histogram places it: truncate the scaled offset, clamp it to the last
+  ;; bin (the maximum lands there), then step down when the value is below the bin's lower edge, or up when it
+  ;; reaches the next bin's lower edge. NaN and infinite values are skipped.
+  (func $binExactly (param $value32 f32) (param $offset f64)
+    (local $value f64) (local $bin i32)
+    (local.set $value (f64.promote_f32 (local.get $value32)))
+    (if (i32.eqz (f64.le (f64.abs (local.get $value)) (f64.const 3.4028234663852886e38)))
+      (then (return)))
+    (local.set $bin (i32.trunc_sat_f64_s (local.get $offset)))
+    (if (i32.gt_s (local.get $bin) (i32.const 63)) (then (local.set $bin (i32.const 63))))
+    (if (i32.lt_s (local.get $bin) (i32.const 0)) (then (local.set $bin (i32.const 0))))
+    ;; The bin > 0 test keeps a value below the first edge, which the caller's range rules out, inside set 0.
+    (if (i32.and (i32.gt_s (local.get $bin) (i32.const 0)) (f64.lt (local.get $value) (call $edge (local.get $bin))))
+      (then (local.set $bin (i32.sub (local.get $bin) (i32.const 1))))
+      (else
+        (if (i32.and
+              (i32.ne (local.get $bin) (i32.const 63))
+              (f64.ge (local.get $value) (call $edge (i32.add (local.get $bin) (i32.const 1)))))
+          (then (local.set $bin (i32.add (local.get $bin) (i32.const 1)))))))
+    (call $increment (i32.const 1024) (local.get $bin)))
+
+  ;; Lower edge of bin `index`; index 64 is the upper edge of the last bin.
+  (func $edge (param $index i32) (result f64)
+    (f64.load (i32.shl (local.get $index) (i32.const 3))))
+)
