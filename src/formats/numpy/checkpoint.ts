@@ -4,6 +4,7 @@ import {
   CheckpointError, elementCount,
   type Checkpoint, type CheckpointFormat, type StoredTensor, type TensorEntry,
 } from '../checkpoint';
+import { collectBytes, float32ChunksFromByteStream } from '../byteStreams';
 import { checkWholeReadSize, elementsPerChunk, readContiguousFloat32Chunks, storedBytesToFloat32 } from '../contiguousChunks';
 import { decodeStored, decodeToFloat, dtypeSize, swapByteOrder } from '../dtype';
 import type { RandomAccessFile } from '../fileRange';
@@ -67,7 +68,8 @@ export class NumpyCheckpoint implements Checkpoint {
       yield* readContiguousFloat32Chunks(this.file, array.entry, maxChunkBytes, header.byteOrder);
       return;
     }
-    yield* this.inflatedChunks(array, array.source.member, maxChunkBytes);
+    // The member inflates piece by piece, and at most one chunk of its bytes is held.
+    yield* float32ChunksFromByteStream(this.memberData(array, array.source.member), header.dtype, elementCount(header.shape), maxChunkBytes, header.byteOrder);
   }
 
   async close(): Promise<void> {
@@ -86,13 +88,7 @@ export class NumpyCheckpoint implements Checkpoint {
     const { entry, header, source } = array;
     if (source.kind === 'file') return this.file.read(entry.offset, entry.length, `array "${entry.name}"`);
 
-    const result = new Uint8Array(header.dataLength);
-    let position = 0;
-    for await (const piece of this.memberData(array, source.member)) {
-      result.set(piece, position);
-      position += piece.byteLength;
-    }
-    return result;
+    return collectBytes(this.memberData(array, source.member), header.dataLength);
   }
 
   /** Yields the inflated data bytes of a deflated member after its .npy header, checking the total count. */
@@ -107,31 +103,6 @@ export class NumpyCheckpoint implements Checkpoint {
     }
     if (position < total) {
       throw new CheckpointError(this.path, `member "${member.fileName}" inflates to ${position} bytes but its .npy header calls for ${total}; the archive is truncated or corrupt`, { tensor: entry.name, offset: entry.offset });
-    }
-  }
-
-  /** Converts a deflated member to float32 chunks as it inflates, holding at most one chunk of input bytes. */
-  private async *inflatedChunks(array: NumpyArray, member: Entry, maxChunkBytes: number): AsyncGenerator<Float32Array> {
-    const { header } = array;
-    const size = dtypeSize(header.dtype) as number;
-    const step = elementsPerChunk(maxChunkBytes);
-    let remaining = elementCount(header.shape);
-    let pending = new Uint8Array(Math.min(step, remaining) * size);
-    let filled = 0;
-    for await (let piece of this.memberData(array, member)) {
-      while (piece.byteLength > 0 && pending.byteLength > 0) {
-        const take = Math.min(piece.byteLength, pending.byteLength - filled);
-        pending.set(piece.subarray(0, take), filled);
-        filled += take;
-        piece = piece.subarray(take);
-        if (filled === pending.byteLength && filled > 0) {
-          const count = filled / size;
-          yield storedBytesToFloat32(pending, header.dtype, count, header.byteOrder);
-          remaining -= count;
-          pending = new Uint8Array(Math.min(step, remaining) * size);
-          filled = 0;
-        }
-      }
     }
   }
 }

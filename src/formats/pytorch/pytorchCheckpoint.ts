@@ -1,13 +1,15 @@
 // The Checkpoint of a PyTorch file (zip or legacy): tensors are read from their placed spans, contiguous ones
-// directly and strided views by gathering their elements into C order.
+// directly and strided views by gathering their elements into C order. Spans in deflated zip records are
+// inflated from the record's start on every read.
 import {
   CheckpointError, elementCount,
   type Checkpoint, type CheckpointFormat, type PickleReport, type StoredTensor, type TensorEntry,
 } from '../checkpoint';
-import { readContiguousFloat32Chunks, type ByteOrder } from '../contiguousChunks';
+import { collectBytes, float32ChunksFromByteStream, sliceByteStream, type StreamSource } from '../byteStreams';
+import { checkWholeReadSize, readContiguousFloat32Chunks, type ByteOrder } from '../contiguousChunks';
 import { decodeStored, decodeToFloat, dtypeSize, swapByteOrder } from '../dtype';
 import type { RandomAccessFile } from '../fileRange';
-import { gatherStrided, type PlacedTensor } from './tensors';
+import { gatherStrided, type CompressedSpan, type PlacedTensor } from './tensors';
 
 export class PytorchCheckpoint implements Checkpoint {
   readonly tensors: readonly TensorEntry[];
@@ -42,6 +44,11 @@ export class PytorchCheckpoint implements Checkpoint {
   async *readTensorChunks(name: string, maxChunkBytes: number): AsyncIterable<Float32Array> {
     const tensor = this.find(name);
     this.assertReadable(tensor);
+    if (tensor.contiguous && tensor.compressed !== undefined) {
+      const { entry } = tensor;
+      yield* float32ChunksFromByteStream(this.inflateSpan(entry, tensor.compressed), entry.dtype, elementCount(entry.shape), maxChunkBytes, this.byteOrder);
+      return;
+    }
     if (tensor.contiguous) {
       yield* readContiguousFloat32Chunks(this.file, tensor.entry, maxChunkBytes, this.byteOrder);
       return;
@@ -75,13 +82,23 @@ export class PytorchCheckpoint implements Checkpoint {
     }
   }
 
+  /** Reads the span of a tensor whose storage is a deflated record, inflating the record from its start. */
+  private inflateSpan(entry: TensorEntry, compressed: CompressedSpan): AsyncGenerator<Uint8Array> {
+    const source: StreamSource = { path: this.path, description: compressed.description, tensor: entry.name, offset: entry.offset };
+    return sliceByteStream(compressed.inflate(), compressed.firstByte, entry.length, source);
+  }
+
   /** Reads the tensor's elements as little-endian bytes in C order. */
   private async readElements(tensor: PlacedTensor): Promise<Uint8Array> {
     const { entry } = tensor;
     this.assertReadable(tensor);
     const what = `tensor "${entry.name}"`;
+    checkWholeReadSize(this.path, entry);
     let bytes: Uint8Array;
-    if (tensor.contiguous) {
+    if (tensor.compressed !== undefined) {
+      const span = await collectBytes(this.inflateSpan(entry, tensor.compressed), entry.length);
+      bytes = tensor.contiguous ? span : gatherStrided(span, tensor.shape, tensor.stride, tensor.elementSize);
+    } else if (tensor.contiguous) {
       bytes = await this.file.read(entry.offset, elementCount(entry.shape) * tensor.elementSize, what);
     } else {
       const span = await this.file.read(entry.offset, entry.length, what);

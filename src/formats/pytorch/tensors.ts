@@ -12,8 +12,21 @@ export interface StorageLocation {
   readonly byteLength: number;
   /** Source of the bytes for messages, e.g. a zip record name or "legacy storage 3". */
   readonly description: string;
-  /** Set when the bytes are compressed in the file and cannot be read at `offset`. */
+  /**
+   * Set when the storage is a deflated zip record: yields its inflated bytes from the first, and `offset` is then
+   * the file offset of the compressed data.
+   */
+  readonly inflate?: () => AsyncIterable<Uint8Array>;
+  /** Reason the bytes cannot be read at all, e.g. a compression method this reader lacks. */
   readonly unreadable?: string;
+}
+
+/** A tensor whose storage is compressed: its span starts `firstByte` bytes into the inflated storage. */
+export interface CompressedSpan {
+  readonly inflate: () => AsyncIterable<Uint8Array>;
+  readonly firstByte: number;
+  /** The storage's `StorageLocation.description`. */
+  readonly description: string;
 }
 
 export interface PlacedTensor {
@@ -23,6 +36,8 @@ export interface PlacedTensor {
   readonly elementSize: number;
   /** True when the span [offset, offset + length) contains exactly the elements in C order. */
   readonly contiguous: boolean;
+  /** Present when the span must be inflated; `entry.offset` then locates the compressed record, not the span. */
+  readonly compressed?: CompressedSpan;
   readonly unreadable?: string;
 }
 
@@ -61,10 +76,12 @@ export function placeTensors(
         { tensor: name, offset: location.offset },
       );
     }
-    const entry: TensorEntry = { name, dtype, shape: [...shape], offset: location.offset + firstByte, length };
+    const offset = location.inflate === undefined ? location.offset + firstByte : location.offset;
+    const entry: TensorEntry = { name, dtype, shape: [...shape], offset, length };
     return {
       entry, shape, stride, elementSize,
       contiguous: isContiguous(shape, stride),
+      ...(location.inflate === undefined ? {} : { compressed: { inflate: location.inflate, firstByte, description: location.description } }),
       ...(location.unreadable === undefined ? {} : { unreadable: location.unreadable }),
     };
   });

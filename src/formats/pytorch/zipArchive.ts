@@ -1,7 +1,7 @@
 // Zip access for PyTorch archives: the central directory is listed once with yauzl (ZIP64 included), and
 // stored records are then read straight from the file at their data offset, without inflating anything.
-import { close, createReadStream, open, read } from 'node:fs';
-import { PassThrough, type Readable } from 'node:stream';
+import { close, open, read } from 'node:fs';
+import { PassThrough, Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { CheckpointError } from '../checkpoint';
 import type { RandomAccessFile } from '../fileRange';
@@ -65,7 +65,7 @@ class BoundedFileReader extends yauzl.RandomAccessReader {
 
   override _readStreamForRange(start: number, end: number): Readable {
     const outside = this.outside(start, end);
-    if (outside === undefined) return createReadStream('', { fd: this.fd, start, end: end - 1, autoClose: false });
+    if (outside === undefined) return rangeStream(this.fd, start, end);
     const failed = new PassThrough();
     setImmediate(() => failed.destroy(outside));
     return failed;
@@ -85,6 +85,35 @@ class BoundedFileReader extends yauzl.RandomAccessReader {
     return new Error(`the zip directory points at bytes ${start}..${end}, outside the file (${this.size} bytes)`);
   }
 }
+
+/**
+ * Streams bytes [start, end) of the open file `fd` with positional reads. fs.createReadStream on a shared
+ * descriptor is no substitute: destroying it, as yauzl does when a reader stops inflating a record early, closes
+ * the descriptor even with `autoClose: false` (Node 20), and every later read of the archive then fails.
+ */
+function rangeStream(fd: number, start: number, end: number): Readable {
+  let position = start;
+  return new Readable({
+    highWaterMark: RANGE_PIECE_BYTES,
+    read(size) {
+      const length = Math.min(size, end - position);
+      if (length <= 0) {
+        this.push(null);
+        return;
+      }
+      const piece = Buffer.allocUnsafe(length);
+      read(fd, piece, 0, length, position, (error, bytesRead) => {
+        if (error) return this.destroy(error);
+        if (bytesRead === 0) return this.destroy(new Error(`the file ended at byte ${position}, inside a zip record`));
+        position += bytesRead;
+        this.push(piece.subarray(0, bytesRead));
+      });
+    },
+  });
+}
+
+/** Bytes per positional read when yauzl streams a record: 1 MiB, so inflating a large record takes few reads. */
+const RANGE_PIECE_BYTES = 1 << 20;
 
 /** Bytes read at once for yauzl's small reads. */
 const WINDOW_BYTES = 1 << 20;
@@ -220,4 +249,23 @@ export async function readRecord(file: RandomAccessFile, listing: ZipListing, re
     throw new CheckpointError(file.path, `cannot inflate zip record ${record.name}: ${(error as Error).message}; the file is corrupt`, { offset: dataOffset });
   }
   return output;
+}
+
+/**
+ * Yields the inflated bytes of a deflated record from its first byte. yauzl checks that the record inflates to
+ * exactly its declared size. Stops inflating when the caller stops iterating.
+ */
+export async function* inflateRecord(file: RandomAccessFile, listing: ZipListing, record: ZipRecord, dataOffset: number): AsyncGenerator<Uint8Array> {
+  const stream = await new Promise<NodeJS.ReadableStream & { destroy(): void }>((resolve, reject) => {
+    listing.zip.openReadStream(record.entry, (error, opened) => (error || !opened ? reject(error) : resolve(opened)));
+  }).catch((error: Error) => {
+    throw new CheckpointError(file.path, `cannot inflate zip record ${record.name}: ${error.message}`, { offset: dataOffset });
+  });
+  try {
+    for await (const piece of stream as AsyncIterable<Buffer>) yield piece;
+  } catch (error) {
+    throw new CheckpointError(file.path, `cannot inflate zip record ${record.name}: ${(error as Error).message}; the file is corrupt`, { offset: dataOffset });
+  } finally {
+    stream.destroy();
+  }
 }

@@ -8,7 +8,7 @@ import { interpretPickle } from './interpret';
 import { layoutCheckpoint } from './layout';
 import { PytorchCheckpoint } from './pytorchCheckpoint';
 import { placeTensors, type StorageLocation } from './tensors';
-import { listZip, readRecord, recordDataOffset, recordDataOffsets, type ZipListing, type ZipRecord } from './zipArchive';
+import { inflateRecord, listZip, readRecord, recordDataOffset, recordDataOffsets, type ZipListing, type ZipRecord } from './zipArchive';
 
 export async function openPytorchZip(file: RandomAccessFile): Promise<Checkpoint> {
   const listing = await listZip(file.path, file.size);
@@ -40,28 +40,40 @@ async function openListed(file: RandomAccessFile, listing: ZipListing): Promise<
     const record = listing.records.get(`${prefix}data/${tensor.storage.key}`);
     if (record !== undefined) records.set(tensor.storage.key, record);
   }
-  const locations = await locateRecords(file, records);
+  const locations = await locateRecords(file, listing, records);
   const placed = placeTensors(path, layout.tensors, (key) => locations.get(key), (key) => `its zip record ${prefix}data/${key}`);
   return new PytorchCheckpoint(path, 'pytorch-zip', file, placed, layout.metadata, pickleReport(globals), byteOrder, () => listing.zip.close());
 }
 
 /** Finds each storage record's data offset. */
-async function locateRecords(file: RandomAccessFile, records: ReadonlyMap<string, ZipRecord>): Promise<Map<string, StorageLocation>> {
+async function locateRecords(file: RandomAccessFile, listing: ZipListing, records: ReadonlyMap<string, ZipRecord>): Promise<Map<string, StorageLocation>> {
   const keys = [...records.keys()];
   const offsets = await recordDataOffsets(file, keys.map((key) => records.get(key) as ZipRecord));
   const locations = new Map<string, StorageLocation>();
   keys.forEach((key, index) => {
     const record = records.get(key) as ZipRecord;
+    const offset = offsets[index];
     locations.set(key, {
-      offset: offsets[index],
+      offset,
       byteLength: record.uncompressedSize,
       description: `zip record ${record.name}`,
-      ...(record.compressionMethod === 0 ? {} : {
-        unreadable: `its zip record ${record.name} is compressed (method ${record.compressionMethod}), but tensor data must be stored uncompressed as torch.save writes it; re-save the checkpoint with torch.save`,
-      }),
+      ...compressedAccess(file, listing, record, offset),
     });
   });
   return locations;
+}
+
+/**
+ * Returns how a storage record's bytes are read when the record is compressed. torch.save stores records
+ * uncompressed, but an archive repacked by a zip tool may deflate them, and torch.load reads those too. Other
+ * methods (bzip2, LZMA, zstd) are not read.
+ */
+function compressedAccess(file: RandomAccessFile, listing: ZipListing, record: ZipRecord, offset: number): Pick<StorageLocation, 'inflate' | 'unreadable'> {
+  if (record.compressionMethod === 0) return {};
+  if (record.compressionMethod === 8) return { inflate: () => inflateRecord(file, listing, record, offset) };
+  return {
+    unreadable: `its zip record ${record.name} uses compression method ${record.compressionMethod}, and only stored and deflated records can be read; repack the archive with stored or deflated records, or re-save it with torch.save`,
+  };
 }
 
 /** Finds the data.pkl record nearest the archive root (TorchScript archives may contain others deeper down). */
