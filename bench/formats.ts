@@ -7,13 +7,14 @@
  * 1. Writes a sparse safetensors file of about `--listing-gb` GB with `--tensors` F32 tensors. Its data reads as
  *    zeros and takes almost no disk. Then times openSafetensors + listing + close, and counts the bytes the
  *    process read meanwhile from the `rchar` field of /proc/self/io.
+ *    Then computes the statistics of every tensor of that file in a child process, reporting its peak RSS.
  * 2. Writes a safetensors file with one F32 tensor of `--statistics-gb` GiB of pseudo-random normal values, reads it
  *    once to fill the page cache, then runs computeTensorStatistics in a child process, timing it and sampling
  *    the child's resident set size (RSS); the child also reports its peak RSS from the kernel (ru_maxrss).
  * Temporary files go to the system temporary folder and are deleted afterwards. Prints a Markdown table.
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { openSafetensors } from '../src/formats/safetensors/reader';
@@ -96,7 +97,6 @@ async function benchListing(directory: string, options: BenchOptions): Promise<s
     times.push(elapsed);
     reads.push(read);
   }
-  rmSync(path);
   return [
     `| open + list ${options.tensors} tensors, ${(fileBytes / 1e9).toFixed(2)} GB file (sparse) | median ${median(times).toFixed(2)} ms, max ${Math.max(...times).toFixed(2)} ms over ${options.repeats} runs | < 100 ms |`,
     `| bytes read by open + list (rchar of /proc/self/io) | ${Math.max(...reads)}: header ${headerLength} bytes incl. the 8-byte length, the rest 8-byte eventfd reads of libuv (seen with strace) | header only |`,
@@ -114,7 +114,10 @@ interface ChildReport {
   std: number;
 }
 
-/** Runs in the child process: statistics of one tensor with RSS sampling every 5 ms. */
+/**
+ * Runs in the child process: statistics of tensor `name`, or of every tensor when `name` is `*`, with RSS
+ * sampling every 5 ms. The reported mean and std are those of the last tensor.
+ */
 async function statisticsChild(path: string, name: string, chunkMib: number): Promise<void> {
   const baselineRss = process.memoryUsage().rss;
   let peakSampledRss = baselineRss;
@@ -122,9 +125,11 @@ async function statisticsChild(path: string, name: string, chunkMib: number): Pr
     peakSampledRss = Math.max(peakSampledRss, process.memoryUsage().rss);
   }, 5);
   const checkpoint = await openSafetensors(path);
+  const names = name === '*' ? checkpoint.tensors.map((entry) => entry.name) : [name];
   const start = process.hrtime.bigint();
   const cpuStart = process.cpuUsage();
-  const stats = await computeTensorStatistics(checkpoint, name, { maxChunkBytes: chunkMib * 1024 * 1024 });
+  let stats = { mean: NaN, std: NaN };
+  for (const tensor of names) stats = await computeTensorStatistics(checkpoint, tensor, { maxChunkBytes: chunkMib * 1024 * 1024 });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const cpu = process.cpuUsage(cpuStart);
   clearInterval(timer);
@@ -132,6 +137,24 @@ async function statisticsChild(path: string, name: string, chunkMib: number): Pr
   peakSampledRss = Math.max(peakSampledRss, process.memoryUsage().rss);
   const report: ChildReport = { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakSampledRss, maxRss: process.resourceUsage().maxRSS * 1024, baselineRss, mean: stats.mean, std: stats.std };
   process.stdout.write(JSON.stringify(report));
+}
+
+function runStatisticsChild(path: string, name: string, chunkMib: number): ChildReport {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--statistics-child', path, name, String(chunkMib)], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`statistics child failed: ${result.stderr}`);
+  return JSON.parse(result.stdout) as ChildReport;
+}
+
+/** Statistics of every tensor of the sparse listing file: the memory bound on a whole multi-GB checkpoint. */
+async function benchWholeFileStatistics(directory: string, options: BenchOptions): Promise<string[]> {
+  const path = join(directory, 'listing.safetensors');
+  const fileBytes = statSync(path).size;
+  const report = runStatisticsChild(path, '*', options.chunkMib);
+  rmSync(path);
+  const mb = (bytes: number) => (bytes / 1e6).toFixed(0);
+  return [
+    `| statistics of all ${options.tensors} tensors of the ${(fileBytes / 1e9).toFixed(2)} GB sparse file (zeros, read from holes) | ${report.seconds.toFixed(1)} s, ${(fileBytes / 1e9 / report.seconds).toFixed(2)} GB/s; peak RSS ${mb(report.maxRss)} MB (ru_maxrss), sampled ${mb(report.peakSampledRss)} MB, baseline ${mb(report.baselineRss)} MB | < 200 MB |`,
+  ];
 }
 
 async function benchStatistics(directory: string, options: BenchOptions): Promise<string[]> {
@@ -142,11 +165,7 @@ async function benchStatistics(directory: string, options: BenchOptions): Promis
   await readWholeFile(path);
 
   const reports: ChildReport[] = [];
-  for (let repeat = 0; repeat < options.repeats; repeat++) {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--statistics-child', path, 'random', String(options.chunkMib)], { encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`statistics child failed: ${result.stderr}`);
-    reports.push(JSON.parse(result.stdout) as ChildReport);
-  }
+  for (let repeat = 0; repeat < options.repeats; repeat++) reports.push(runStatisticsChild(path, 'random', options.chunkMib));
   rmSync(path);
   const rates = reports.map((report) => tensorBytes / 1e9 / report.seconds);
   const cpuRates = reports.map((report) => tensorBytes / 1e9 / report.cpuSeconds);
@@ -174,7 +193,11 @@ export async function main(args: string[] = []): Promise<void> {
     throw new Error(`${directory}: ${(freeBytes / GIB).toFixed(1)} GiB free, need ${options.statisticsGb + 2} GiB for the random-data file`);
   }
   try {
-    const rows = [...await benchListing(directory, options), ...await benchStatistics(directory, options)];
+    const rows = [
+      ...await benchListing(directory, options),
+      ...await benchWholeFileStatistics(directory, options),
+      ...await benchStatistics(directory, options),
+    ];
     console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / GIB).toFixed(0)} GiB RAM, Node ${process.version}`);
     console.log(`Command: node --import tsx bench/formats.ts ${args.join(' ')}`.trimEnd());
     console.log('');

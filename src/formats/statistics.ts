@@ -88,7 +88,12 @@ export async function computeTensorStatistics(
   const edges = histogramEdges(moments);
   const counts = new Float64Array(HISTOGRAM_BINS);
   let zeros = 0;
-  if (moments.finite > 0) {
+  if (moments.finite > 0 && moments.min === moments.max) {
+    // Every finite value equals min, so they share one bin and the second pass is not needed. Zero and constant
+    // tensors also put every value on an edge, the kernel's slowest path.
+    zeros = addToHistogram(Float32Array.of(moments.min), edges, counts) * moments.finite;
+    for (let bin = 0; bin < HISTOGRAM_BINS; bin++) counts[bin] *= moments.finite;
+  } else if (moments.finite > 0) {
     for await (const chunk of checkpoint.readTensorChunks(name, chunkBytes)) {
       options.signal?.throwIfAborted();
       zeros += addToHistogram(chunk, edges, counts);
