@@ -14,10 +14,11 @@ Writes into FOLDER:
 - size-past-end.pt: large.pt with big's sizes in the central directory declared 2^40 bytes.
 
 Records follow PyTorch's layout: data 64-byte aligned by a padding extra field with id "FB", data.pkl pickled
-with protocol 2 as torch.save pickles a state dict. ZIP64 fields follow PKWARE's APPNOTE.TXT: the extra field
-with id 0x0001 lists the uncompressed size, compressed size and local header offset in that order, each only
-when its header field is the marker 0xFFFFFFFF, and a local header's field contains both sizes. The central
-directory is followed by the ZIP64 end of central directory record, its locator and the classic end record.
+with protocol 2 as torch.save pickles a state dict. ZIP64 fields follow PKWARE's APPNOTE.TXT. The extra field
+with id 0x0001 lists the uncompressed size, compressed size and local header offset in that order. Each value
+is present only when its header field is the marker 0xFFFFFFFF, but a local header's field contains both
+sizes. The central directory is followed by the ZIP64 end of central directory record, its locator and the
+classic end record.
 
 Checks before printing: torch unpickles data.pkl to the intended shapes, strides and storage offsets on the meta
 device (no storage is allocated), and Python's zipfile lists the sizes, CRCs and offsets intended and reads the
