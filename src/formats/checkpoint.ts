@@ -28,8 +28,11 @@ export interface TensorEntry {
   readonly file?: string;
 }
 
-/** Verdict on one global referenced by a pickle stream. */
-export type GlobalVerdict = 'allowed' | 'unknown' | 'dangerous';
+/**
+ * Verdict on one global referenced by a pickle stream. `torchscript-class` is a `__torch__.*` name: a class that
+ * `torch.jit.load` compiles from the archive's own `code/` records instead of importing a Python module.
+ */
+export type GlobalVerdict = 'allowed' | 'unknown' | 'dangerous' | 'torchscript-class';
 
 export interface PickleGlobal {
   readonly module: string;
@@ -39,8 +42,11 @@ export interface PickleGlobal {
 
 /** Safety report of a pickle-based file. Nothing in a pickle is ever executed to build it. */
 export interface PickleReport {
-  /** `safe` when every global is allowed, `dangerous` when any is dangerous, `unknown` otherwise. */
-  readonly verdict: 'safe' | 'unknown' | 'dangerous';
+  /**
+   * `dangerous` when any global is dangerous, else `unknown` when any is unknown, else `torchscript` when any is a
+   * TorchScript class (loading runs the archive's compiled code), else `safe`.
+   */
+  readonly verdict: 'safe' | 'unknown' | 'dangerous' | 'torchscript';
   readonly globals: readonly PickleGlobal[];
 }
 

@@ -4,12 +4,15 @@ import { createBadge, type BadgeTone } from '../components/badge';
 import { createDataGrid } from '../components/dataGrid';
 import { element } from '../components/dom';
 
-const verdictTones: Record<string, BadgeTone> = { safe: 'success', allowed: 'success', unknown: 'warning', dangerous: 'danger' };
+const verdictTones: Record<string, BadgeTone> = {
+  safe: 'success', allowed: 'success', unknown: 'warning', dangerous: 'danger', torchscript: 'warning', 'torchscript-class': 'neutral',
+};
 
 const verdictText: Record<PickleReport['verdict'], string> = {
   safe: 'Every global the pickle references is on the allow list of tensor-rebuilding functions.',
   unknown: 'The pickle references globals that are not on the allow list; they would be imported by torch.load.',
   dangerous: 'The pickle references globals that can run code (for example os.system or builtins.eval) when the file is loaded with torch.load or pickle.load.',
+  torchscript: 'This is a TorchScript archive: its pickle builds objects of __torch__ classes, which torch.jit.load compiles from the code/ records in the archive and then runs. The tensors listed here were read as data.',
 };
 
 /** Builds the pickle safety section, or a note that the format has no pickle. */
@@ -38,7 +41,8 @@ export function createPickleView(report: PickleReport | undefined): HTMLElement 
 }
 
 function severity(verdict: string): number {
-  if (verdict === 'dangerous') return 2;
-  if (verdict === 'unknown') return 1;
+  if (verdict === 'dangerous') return 3;
+  if (verdict === 'unknown') return 2;
+  if (verdict === 'torchscript-class') return 1;
   return 0;
 }

@@ -2,7 +2,8 @@
 // torch 1.13 accepts (torch/_weights_only_unpickler.py). It adds `_rebuild_parameter_with_state` and
 // `_rebuild_tensor_v3`, which newer torch versions write (not checked against a newer torch here), and the plain
 // containers of Lightning checkpoints. The dangerous list names modules and functions that reach the process,
-// the file system, the network, code evaluation or the import machinery.
+// the file system, the network, code evaluation or the import machinery. TorchScript archives add `__torch__.*`
+// classes, which get a verdict of their own, and the list helpers of `torch.jit._pickle`.
 import type { GlobalVerdict } from '../checkpoint';
 
 /** Storage classes and the dtype of their elements (`torch.<Name>` and `torch.cuda.<Name>`). */
@@ -64,6 +65,15 @@ const ALLOWED = new Set<string>([
   'lightning.fabric.utilities.data.AttributeDict',
 ]);
 
+/**
+ * Helpers that TorchScript's pickler writes around typed lists (e.g. a Conv2d's padding). In torch 1.13
+ * (torch/jit/_pickle.py) each returns its first argument, or None, and does nothing else. They are checked before
+ * DANGEROUS_MODULES, which lists all of `torch.jit`.
+ */
+const TORCHSCRIPT_HELPERS = new Set<string>([
+  'build_intlist', 'build_tensorlist', 'build_doublelist', 'build_boollist', 'build_tensor_from_id', 'restore_type_tag',
+]);
+
 /** Modules whose every member (and every submodule's member) is dangerous. */
 const DANGEROUS_MODULES = [
   'os', 'posix', 'nt', 'posixpath', 'ntpath', 'subprocess', '_posixsubprocess', 'runpy', 'shutil', 'socket', '_socket',
@@ -86,13 +96,19 @@ const DANGEROUS_NAMES = new Set<string>([
   'torch.load', 'torch.serialization.load', 'torch.storage._load_from_bytes',
 ]);
 
-/** Classifies `module.name`: `allowed` for the allow-list, `dangerous` for the lists above, else `unknown`. */
+/**
+ * Classifies `module.name`: `allowed` for the allow-list, `dangerous` for the lists above, `torchscript-class` for
+ * a class of module `__torch__` or one of its submodules, else `unknown`.
+ */
 export function classifyGlobal(module: string, name: string): GlobalVerdict {
   const full = `${module}.${name}`;
+  if (module === 'torch.jit._pickle' && TORCHSCRIPT_HELPERS.has(name)) return 'allowed';
   if (DANGEROUS_NAMES.has(full)) return 'dangerous';
   if (DANGEROUS_MODULES.some((prefix) => module === prefix || module.startsWith(`${prefix}.`))) return 'dangerous';
   if (ALLOWED.has(full)) return 'allowed';
   if ((module === 'torch' || module === 'torch.cuda') && Object.hasOwn(STORAGE_DTYPES, name)) return 'allowed';
   if (module === 'torch' && Object.hasOwn(TORCH_DTYPES, name)) return 'allowed';
+  // Python has no module named `__torch__`: torch.jit.load resolves these names from the archive's code/ records.
+  if (module === '__torch__' || module.startsWith('__torch__.')) return 'torchscript-class';
   return 'unknown';
 }

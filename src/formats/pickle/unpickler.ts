@@ -53,13 +53,13 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): UnpickleR
   return new PickleMachine(bytes, options).run();
 }
 
-/** Combines global verdicts: dangerous if any is, else unknown if any is, else safe. */
+/** Combines global verdicts: dangerous if any is, else unknown if any is, else torchscript if any is a TorchScript class, else safe. */
 export function pickleReport(globals: readonly PickleGlobal[]): PickleReport {
+  const has = (verdict: PickleGlobal['verdict']) => globals.some((entry) => entry.verdict === verdict);
   let verdict: PickleReport['verdict'] = 'safe';
-  for (const entry of globals) {
-    if (entry.verdict === 'dangerous') verdict = 'dangerous';
-    else if (entry.verdict === 'unknown' && verdict === 'safe') verdict = 'unknown';
-  }
+  if (has('dangerous')) verdict = 'dangerous';
+  else if (has('unknown')) verdict = 'unknown';
+  else if (has('torchscript-class')) verdict = 'torchscript';
   return { verdict, globals };
 }
 

@@ -29,7 +29,8 @@ export interface TensorRef {
   readonly stride: readonly number[];
 }
 
-export type PlainValue = null | boolean | number | bigint | string | Uint8Array | TensorRef | PlainList | PlainDict | Opaque;
+export type PlainValue =
+  | null | boolean | number | bigint | string | Uint8Array | TensorRef | PlainList | PlainDict | ScriptObject | Opaque;
 
 export interface PlainList {
   readonly kind: 'list' | 'tuple' | 'set';
@@ -39,6 +40,16 @@ export interface PlainList {
 export interface PlainDict {
   readonly kind: 'dict';
   readonly entries: Array<[PlainValue, PlainValue]>;
+}
+
+/**
+ * An object of a TorchScript class (`__torch__.<module>.<Class>`), such as a scripted module: the attributes its
+ * BUILD state dict sets, in stored order. Submodules are nested ScriptObjects.
+ */
+export interface ScriptObject {
+  readonly kind: 'script-object';
+  readonly className: string;
+  readonly attributes: Array<[string, PlainValue]>;
 }
 
 /** A value this reader does not rebuild, described by the call or global that makes it. */
@@ -161,6 +172,10 @@ class Interpreter {
       return isPlainDict(state) ? state : { kind: 'dict', entries: [] };
     }
     if (TENSOR_REBUILDERS.has(name)) return this.tensor(node, name);
+    if (name.startsWith('__torch__.')) {
+      const object = this.scriptObject(node, name, depth);
+      if (object !== undefined) return object;
+    }
     if (PARAMETER_WRAPPERS.has(name) && args.length > 0) return this.value(args[0], depth);
 
     // Tensor subclasses: `_rebuild_from_type_v2(func, type, args, state)` rebuilds `func(*args)` as `type`.
@@ -225,6 +240,18 @@ class Interpreter {
       entries.push([plainKey, this.entryValue(plainKey, value, depth)]);
     }
     return { kind: 'dict', entries };
+  }
+
+  /**
+   * Builds a TorchScript object from `cls.__new__(cls)` followed by BUILD with a dict of string keys, as
+   * ScriptModule.save writes it. A class with its own `__getstate__` may store any other state, which stays opaque.
+   */
+  private scriptObject(node: PickleCall, className: string, depth: number): ScriptObject | undefined {
+    const pickled = node.state ?? null;
+    if (!node.newObject || node.args.length > 0 || !isPickleObject(pickled) || pickled.kind !== 'dict') return undefined;
+    const state = this.value(pickled, depth);
+    if (!isPlainDict(state) || !state.entries.every(([key]) => typeof key === 'string')) return undefined;
+    return { kind: 'script-object', className, attributes: state.entries as Array<[string, PlainValue]> };
   }
 
   /** `_rebuild_tensor(storage, offset, size, stride)`, `_v2(…, requires_grad, hooks[, metadata])`, `_v3(…, dtype)`. */
@@ -304,6 +331,10 @@ export function isPlainDict(value: PlainValue): value is PlainDict {
 export function isPlainList(value: PlainValue): value is PlainList {
   return typeof value === 'object' && value !== null && !(value instanceof Uint8Array)
     && (value.kind === 'list' || value.kind === 'tuple' || value.kind === 'set');
+}
+
+export function isScriptObject(value: PlainValue): value is ScriptObject {
+  return typeof value === 'object' && value !== null && !(value instanceof Uint8Array) && value.kind === 'script-object';
 }
 
 export function isTensorRef(value: PlainValue): value is TensorRef {

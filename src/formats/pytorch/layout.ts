@@ -2,7 +2,8 @@
 // plain JSON metadata. Lightning checkpoints keep weights under `state_dict`; training scripts often use
 // `model_state_dict` or `model`; a bare state dict is the whole object.
 import { elementCount } from '../checkpoint';
-import { isPlainDict, isPlainList, isTensorRef, type PlainDict, type PlainValue, type TensorRef } from './interpret';
+import { isPlainDict, isPlainList, isScriptObject, isTensorRef, type PlainDict, type PlainValue, type TensorRef } from './interpret';
+import { layoutScriptModule } from './scriptModuleLayout';
 import { storageElementSize } from './elementSize';
 
 export interface NamedTensorRef {
@@ -37,6 +38,7 @@ interface JsonBudget {
 export const BARE_TENSOR_NAME = 'tensor';
 
 export function layoutCheckpoint(root: PlainValue): CheckpointLayout {
+  if (isScriptObject(root)) return layoutScriptModule(root);
   const tensors: NamedTensorRef[] = [];
   const metadata: Record<string, unknown> = {};
   const budget: JsonBudget = { remaining: MAX_JSON_VALUES };
@@ -172,6 +174,8 @@ function toJson(value: PlainValue, budget: JsonBudget, depth = 0): unknown {
   if (value instanceof Uint8Array) return `<${value.length} bytes>`;
   if (value.kind === 'tensor') return { tensor: { dtype: value.dtype, shape: [...value.shape] } };
   if (value.kind === 'opaque') return value.description;
+  // Only a TorchScript root module is flattened into tensors (scriptModuleLayout.ts); a nested one is named.
+  if (value.kind === 'script-object') return `${value.className}(…)`;
   if (depth >= MAX_JSON_DEPTH) return '<nested too deeply>';
   if (value.kind === 'dict') {
     const object: Record<string, unknown> = {};

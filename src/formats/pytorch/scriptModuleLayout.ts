@@ -1,0 +1,46 @@
+// Lists the tensors of a TorchScript archive (torch.jit.save, ScriptModule.save) under the names the scripted
+// module's state_dict() gives them: `<submodule path>.<attribute>`, where submodules are the attributes that hold
+// other TorchScript objects. In data.pkl the root module is such an object, and its parameters and buffers are
+// tensor attributes.
+//
+// Left out on purpose: non-tensor attributes (training flags, a None bias, padding lists), which state_dict()
+// leaves out too and which the archive's code/ records define; tensors inside lists or dicts that an attribute
+// holds; and constants.pkl, which contains constants of the compiled code, not module state.
+import type { CheckpointLayout, NamedTensorRef } from './layout';
+import { isScriptObject, isTensorRef, type ScriptObject } from './interpret';
+
+/**
+ * Flattens the root module into named tensors. Metadata marks the file as TorchScript, because
+ * `torch.jit.load` would compile and run the code/ records, and names the root class.
+ */
+export function layoutScriptModule(root: ScriptObject): CheckpointLayout {
+  const tensors: NamedTensorRef[] = [];
+  // A submodule stored once but reachable under two names (a tied module) is expanded under its first name only,
+  // so that crafted sharing cannot multiply the names. state_dict() would list it under both.
+  const firstPath = new Map<ScriptObject, string>([[root, '']]);
+  const sharedModules: Record<string, string> = {};
+  // Depth-first in stored order, as state_dict() orders names: a module's own tensors first, then each submodule's.
+  const pending: Array<[string, ScriptObject]> = [['', root]];
+  while (pending.length > 0) {
+    const [path, module] = pending.pop() as [string, ScriptObject];
+    const submodules: Array<[string, ScriptObject]> = [];
+    for (const [attribute, value] of module.attributes) {
+      const name = path === '' ? attribute : `${path}.${attribute}`;
+      if (isTensorRef(value)) tensors.push({ name, tensor: value });
+      else if (isScriptObject(value)) {
+        const earlier = firstPath.get(value);
+        if (earlier !== undefined) {
+          sharedModules[name] = earlier;
+          continue;
+        }
+        firstPath.set(value, name);
+        submodules.push([name, value]);
+      }
+    }
+    for (let i = submodules.length - 1; i >= 0; i--) pending.push(submodules[i]);
+  }
+
+  const metadata: Record<string, unknown> = { torchscript: true, torchscriptClass: root.className };
+  if (Object.keys(sharedModules).length > 0) metadata.torchscriptSharedModules = sharedModules;
+  return { tensors, metadata };
+}
