@@ -2,13 +2,13 @@
  * Benchmark of the safetensors reader and tensor statistics.
  *
  * Usage: node --import tsx bench/formats.ts [--listing-gb 4] [--tensors 300] [--statistics-gb 1] [--repeats 5]
- *        [--chunk-mib 4]
+ *        [--chunk-mib 4] [--dtype F32|F16|BF16]
  *
  * 1. Writes a sparse safetensors file of about `--listing-gb` GB with `--tensors` F32 tensors. Its data reads as
  *    zeros and takes almost no disk. Then times openSafetensors + listing + close, and counts the bytes the
  *    process read meanwhile from the `rchar` field of /proc/self/io.
  *    Then computes the statistics of every tensor of that file in a child process, reporting its peak RSS.
- * 2. Writes a safetensors file with one F32 tensor of `--statistics-gb` GiB of pseudo-random normal values, reads it
+ * 2. Writes a safetensors file with one tensor (F32, or `--dtype`) of `--statistics-gb` GiB of pseudo-random normal values, reads it
  *    once to fill the page cache, then runs computeTensorStatistics in a child process, timing it and sampling
  *    the child's resident set size (RSS); the child also reports its peak RSS from the kernel (ru_maxrss).
  * Temporary files go to the system temporary folder and are deleted afterwards. Prints a Markdown table.
@@ -19,7 +19,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { openSafetensors } from '../src/formats/safetensors/reader';
 import { computeTensorStatistics } from '../src/formats/statistics';
-import { headerBytes, writeRandomSafetensors, writeSparseSafetensors } from './syntheticSafetensors';
+import { headerBytes, writeRandomSafetensors, writeSparseSafetensors, type SyntheticDType } from './syntheticSafetensors';
 
 interface BenchOptions {
   listingGb: number;
@@ -28,13 +28,20 @@ interface BenchOptions {
   repeats: number;
   /** Chunk size for readTensorChunks in MiB; 4 is the statistics default. */
   chunkMib: number;
+  /** Dtype of the random tensor whose statistics are timed. */
+  dtype: SyntheticDType;
 }
 
 const GIB = 1024 ** 3;
 
 function parseOptions(args: string[]): BenchOptions {
-  const options: BenchOptions = { listingGb: 4, tensors: 300, statisticsGb: 1, repeats: 5, chunkMib: 4 };
+  const options: BenchOptions = { listingGb: 4, tensors: 300, statisticsGb: 1, repeats: 5, chunkMib: 4, dtype: 'F32' };
   for (let i = 0; i < args.length; i += 2) {
+    if (args[i] === '--dtype') {
+      if (args[i + 1] !== 'F32' && args[i + 1] !== 'F16' && args[i + 1] !== 'BF16') throw new Error(`--dtype needs F32, F16 or BF16, got ${args[i + 1]}`);
+      options.dtype = args[i + 1] as SyntheticDType;
+      continue;
+    }
     const value = Number(args[i + 1]);
     if (!Number.isFinite(value) || value <= 0) throw new Error(`${args[i]} needs a positive number, got ${args[i + 1]}`);
     if (args[i] === '--listing-gb') options.listingGb = value;
@@ -159,9 +166,10 @@ async function benchWholeFileStatistics(directory: string, options: BenchOptions
 
 async function benchStatistics(directory: string, options: BenchOptions): Promise<string[]> {
   const path = join(directory, 'statistics.safetensors');
-  const elements = Math.floor((options.statisticsGb * GIB) / 4 / 4096) * 4096;
-  const tensorBytes = elements * 4;
-  await writeRandomSafetensors(path, { name: 'random', shape: [elements / 4096, 4096] });
+  const elementBytes = options.dtype === 'F32' ? 4 : 2;
+  const elements = Math.floor((options.statisticsGb * GIB) / elementBytes / 4096) * 4096;
+  const tensorBytes = elements * elementBytes;
+  await writeRandomSafetensors(path, { name: 'random', shape: [elements / 4096, 4096], dtype: options.dtype });
   await readWholeFile(path);
 
   const reports: ChildReport[] = [];
@@ -172,7 +180,7 @@ async function benchStatistics(directory: string, options: BenchOptions): Promis
   const mb = (bytes: number) => (bytes / 1e6).toFixed(0);
   const first = reports[0];
   return [
-    `| statistics of one ${(tensorBytes / GIB).toFixed(2)} GiB F32 tensor, page cache warm (two passes) | median ${median(rates).toFixed(2)} GB/s, min ${Math.min(...rates).toFixed(2)} GB/s over ${options.repeats} runs (${median(reports.map((report) => report.seconds)).toFixed(2)} s) | ≥ 1 GB/s |`,
+    `| statistics of one ${(tensorBytes / GIB).toFixed(2)} GiB ${options.dtype} tensor (${(elements / 1e6).toFixed(0)} M values), page cache warm (two passes) | median ${median(rates).toFixed(2)} GB/s, min ${Math.min(...rates).toFixed(2)} GB/s over ${options.repeats} runs (${median(reports.map((report) => report.seconds)).toFixed(2)} s) | ≥ 1 GB/s |`,
     `| same, bytes per CPU second of the child (user + system) | median ${median(cpuRates).toFixed(2)} GB/s, min ${Math.min(...cpuRates).toFixed(2)} GB/s | |`,
     `| peak RSS during statistics (${options.chunkMib} MiB chunks) | ${mb(Math.max(...reports.map((report) => report.maxRss)))} MB (ru_maxrss), sampled ${mb(Math.max(...reports.map((report) => report.peakSampledRss)))} MB, process baseline ${mb(first.baselineRss)} MB | < 200 MB |`,
     `| check: mean, std of N(0, 1) data | ${first.mean.toFixed(5)}, ${first.std.toFixed(5)} | 0, 1 |`,

@@ -80,9 +80,16 @@ class BoundedFileReader extends yauzl.RandomAccessReader {
     close(this.fd, callback);
   }
 
-  private outside(start: number, end: number): Error | undefined {
+  private outside(start: number, end: number): OutsideFileError | undefined {
     if (Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && start <= end && end <= this.size) return undefined;
-    return new Error(`the zip directory points at bytes ${start}..${end}, outside the file (${this.size} bytes)`);
+    return new OutsideFileError(`the zip directory points at bytes ${start}..${end}, outside the file (${this.size} bytes)`, start);
+  }
+}
+
+/** A read that the zip directory requested outside the file; `offset` is its first byte. */
+class OutsideFileError extends Error {
+  constructor(message: string, readonly offset: number) {
+    super(message);
   }
 }
 
@@ -155,7 +162,8 @@ export async function listZip(path: string, size: number): Promise<ZipListing> {
 }
 
 function invalidZip(path: string, error: Error | null): CheckpointError {
-  return new CheckpointError(path, `is not a valid zip archive (${error?.message ?? 'unknown error'}); the file is truncated or corrupt`);
+  const detail = error instanceof OutsideFileError && Number.isSafeInteger(error.offset) ? { offset: error.offset } : {};
+  return new CheckpointError(path, `is not a valid zip archive (${error?.message ?? 'unknown error'}); the file is truncated or corrupt`, detail);
 }
 
 /**

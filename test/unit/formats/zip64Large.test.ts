@@ -173,6 +173,7 @@ test('ZIP64 locator past the end', async () => {
   const error = await openError(path);
   assert.equal(error.file, path);
   assert.ok(error.message.includes(String(generated.zip64EndOffset)), error.message);
+  assert.equal(error.detail.offset, generated.zip64EndOffset);
 });
 
 test('ZIP64 locator past the end in inspect', () => {
