@@ -6,7 +6,7 @@ import type { Checkpoint, PickleReport } from './checkpoint';
 /** Globals named per warning before the rest are counted. */
 const SHOWN_GLOBALS = 5;
 
-/** What the globals behind each verdict are, as the warning names them. */
+/** Description of the globals behind each verdict, as the warning names them. */
 const KINDS: Record<Exclude<PickleReport['verdict'], 'safe'>, string> = {
   dangerous: 'dangerous globals',
   unknown: 'globals that are not known to be safe',

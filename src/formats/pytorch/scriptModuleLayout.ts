@@ -3,9 +3,9 @@
 // other TorchScript objects. In data.pkl the root module is such an object, and its parameters and buffers are
 // tensor attributes.
 //
-// Left out on purpose: non-tensor attributes (training flags, a None bias, padding lists), which state_dict()
-// leaves out too and which the archive's code/ records define; tensors inside lists or dicts that an attribute
-// holds; and constants.pkl, which contains constants of the compiled code, not module state.
+// Three things are left out on purpose. Non-tensor attributes (training flags, a None bias, padding lists) are
+// not in state_dict() either, and the archive's code/ records define them. Tensors inside a list or dict attribute
+// are not parameters or buffers. constants.pkl contains constants of the compiled code, not module state.
 import type { CheckpointLayout, NamedTensorRef } from './layout';
 import { isScriptObject, isTensorRef, type ScriptObject } from './interpret';
 
