@@ -6,6 +6,8 @@
 // Three things are left out on purpose. Non-tensor attributes (training flags, a None bias, padding lists) are
 // not in state_dict() either, and the archive's code/ records define them. Tensors inside a list or dict attribute
 // are not parameters or buffers. constants.pkl contains constants of the compiled code, not module state.
+// NOTE: a tensor attribute that is neither a parameter nor a buffer (`self.x = tensor` before scripting) is listed,
+// although state_dict() leaves it out. The `__parameters__` and `__buffers__` lines of code/ would tell them apart.
 import type { CheckpointLayout, NamedTensorRef } from './layout';
 import { isScriptObject, isTensorRef, type ScriptObject } from './interpret';
 
@@ -19,7 +21,7 @@ export function layoutScriptModule(root: ScriptObject): CheckpointLayout {
   // so that crafted sharing cannot multiply the names. state_dict() would list it under both.
   const firstPath = new Map<ScriptObject, string>([[root, '']]);
   const sharedModules: Record<string, string> = {};
-  // Depth-first in stored order, as state_dict() orders names: a module's own tensors first, then each submodule's.
+  // Depth-first, as state_dict() orders modules: a module's own tensors in stored order, then each submodule's.
   const pending: Array<[string, ScriptObject]> = [['', root]];
   while (pending.length > 0) {
     const [path, module] = pending.pop() as [string, ScriptObject];
