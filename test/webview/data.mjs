@@ -58,6 +58,15 @@ export function inspectorData(tensors, extra = {}) {
   };
 }
 
+export const torchscriptPickle = {
+  verdict: 'torchscript',
+  globals: [
+    { module: 'torch._utils', name: '_rebuild_tensor_v2', verdict: 'allowed' },
+    { module: '__torch__.architectures', name: 'DigitsMLP', verdict: 'torchscript-class' },
+    { module: '__torch__.torch.nn.modules.linear', name: 'Linear', verdict: 'torchscript-class' },
+  ],
+};
+
 export const dangerousPickle = {
   verdict: 'dangerous',
   globals: [

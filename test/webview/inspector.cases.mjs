@@ -1,7 +1,7 @@
 // Inspector view cases, run by run.mjs in headless Chromium.
 /* global window, document, getComputedStyle, performance, requestAnimationFrame -- in code that runs in the page */
 import assert from 'node:assert/strict';
-import { dangerousPickle, inspectorData, manyTensors, postStatisticsInPage, smallModelTensors } from './data.mjs';
+import { dangerousPickle, inspectorData, manyTensors, postStatisticsInPage, smallModelTensors, torchscriptPickle } from './data.mjs';
 import { openView, post, posted, settle, waitForReady } from './harness.mjs';
 import { countPixelsNear } from './pixels.mjs';
 
@@ -253,6 +253,24 @@ export const inspectorCases = [
     await tab.setViewportSize({ width: 1280, height: 860 });
     await settle(tab);
     await ctx.screenshot(tab, 'inspector-pickle-dangerous');
+    ctx.close(tab);
+  }],
+
+  ['pickle torchscript verdict is explained', async (ctx) => {
+    const tab = await openInspector(ctx, smallModelTensors(), { format: 'pytorch-zip', fileName: 'model.torchscript.pt', pickle: torchscriptPickle });
+    assert.equal(await tab.$('.banner-slot [role="alert"]'), null, 'no error banner');
+    await tab.click('#tab-pickle');
+    await settle(tab);
+    assert.match(await tab.textContent('.pickle-verdict'), /torchscript/);
+    const pickleText = await tab.textContent('.pickle-view');
+    assert.match(pickleText, /TorchScript archive/);
+    assert.match(pickleText, /torch\.jit\.load would compile/);
+    const rows = await tab.$$eval('vscode-data-grid-row:not([row-type="header"])', (found) => found.map((row) => row.textContent));
+    assert.equal(rows.length, 3);
+    assert.match(rows[0], /DigitsMLP.*torchscript-class/, 'TorchScript classes sort before allowed globals');
+    assert.match(rows[1], /Linear.*torchscript-class/);
+    assert.match(rows[2], /_rebuild_tensor_v2.*allowed/);
+    await ctx.screenshot(tab, 'inspector-pickle-torchscript');
     ctx.close(tab);
   }],
 

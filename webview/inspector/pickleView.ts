@@ -12,7 +12,7 @@ const verdictText: Record<PickleReport['verdict'], string> = {
   safe: 'Every global the pickle references is on the allow list of tensor-rebuilding functions.',
   unknown: 'The pickle references globals that are not on the allow list; they would be imported by torch.load.',
   dangerous: 'The pickle references globals that can run code (for example os.system or builtins.eval) when the file is loaded with torch.load or pickle.load.',
-  torchscript: 'This is a TorchScript archive: its pickle builds objects of __torch__ classes, which torch.jit.load compiles from the code/ records in the archive and then runs. The tensors listed here were read as data.',
+  torchscript: 'This is a TorchScript archive: its pickle builds objects of __torch__ classes, which torch.jit.load would compile from the code/ records in the archive and then run.',
 };
 
 /** Builds the pickle safety section, or a note that the format has no pickle. */
@@ -35,7 +35,7 @@ export function createPickleView(report: PickleReport | undefined): HTMLElement 
     element('p', {}, verdictText[report.verdict]),
     element('p', { class: 'not-executed' }, 'Nothing in this file was executed: the pickle stream was only read as data to list the globals it references.'),
     rows.length > 0
-      ? createDataGrid([{ title: 'Module', width: '2fr' }, { title: 'Name', width: '2fr' }, { title: 'Verdict', width: '110px' }], rows, 'Globals referenced by the pickle')
+      ? createDataGrid([{ title: 'Module', width: '2fr' }, { title: 'Name', width: '2fr' }, { title: 'Verdict', width: '150px' }], rows, 'Globals referenced by the pickle')
       : element('p', { class: 'muted' }, 'The pickle references no globals.'),
   );
 }
