@@ -72,7 +72,7 @@ function inspectionText(checkpoint: Checkpoint, tensors: readonly InspectedTenso
 
   if (checkpoint.pickle) {
     lines.push(`pickle: ${checkpoint.pickle.verdict} (nothing was executed)`);
-    if (checkpoint.pickle.verdict === 'torchscript') {
+    if (checkpoint.pickle.torchscript) {
       lines.push('  a TorchScript archive: torch.jit.load would compile and run the code/ records that define its __torch__ classes');
     }
     for (const global of checkpoint.pickle.globals) {

@@ -43,10 +43,16 @@ export interface PickleGlobal {
 /** Safety report of a pickle-based file. Nothing in a pickle is ever executed to build it. */
 export interface PickleReport {
   /**
-   * `dangerous` when any global is dangerous, else `unknown` when any is unknown, else `torchscript` when any is a
-   * TorchScript class (loading runs the archive's compiled code), else `safe`.
+   * `dangerous` when any global is dangerous, else `unknown` when any is unknown or a TorchScript class, else
+   * `safe`. These three values are the public JSON contract, so TorchScript archives get `unknown` plus
+   * `torchscript`.
    */
-  readonly verdict: 'safe' | 'unknown' | 'dangerous' | 'torchscript';
+  readonly verdict: 'safe' | 'unknown' | 'dangerous';
+  /**
+   * True when the pickle references `__torch__.*` classes: a TorchScript archive, whose code/ records
+   * `torch.jit.load` would compile and run. Absent otherwise.
+   */
+  readonly torchscript?: true;
   readonly globals: readonly PickleGlobal[];
 }
 

@@ -59,7 +59,8 @@ export function inspectorData(tensors, extra = {}) {
 }
 
 export const torchscriptPickle = {
-  verdict: 'torchscript',
+  verdict: 'unknown',
+  torchscript: true,
   globals: [
     { module: 'torch._utils', name: '_rebuild_tensor_v2', verdict: 'allowed' },
     { module: '__torch__.architectures', name: 'DigitsMLP', verdict: 'torchscript-class' },

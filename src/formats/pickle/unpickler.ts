@@ -53,14 +53,17 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): UnpickleR
   return new PickleMachine(bytes, options).run();
 }
 
-/** Combines global verdicts: dangerous if any is, else unknown if any is, else torchscript if any is a TorchScript class, else safe. */
+/**
+ * Combines global verdicts: dangerous if any is, else unknown if any is unknown or a TorchScript class, else
+ * safe. TorchScript classes also set `torchscript`.
+ */
 export function pickleReport(globals: readonly PickleGlobal[]): PickleReport {
   const has = (verdict: PickleGlobal['verdict']) => globals.some((entry) => entry.verdict === verdict);
+  const torchscript = has('torchscript-class');
   let verdict: PickleReport['verdict'] = 'safe';
   if (has('dangerous')) verdict = 'dangerous';
-  else if (has('unknown')) verdict = 'unknown';
-  else if (has('torchscript-class')) verdict = 'torchscript';
-  return { verdict, globals };
+  else if (has('unknown') || torchscript) verdict = 'unknown';
+  return torchscript ? { verdict, torchscript, globals } : { verdict, globals };
 }
 
 const OPCODE_NAMES: Record<number, string> = {

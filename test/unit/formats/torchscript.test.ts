@@ -164,7 +164,8 @@ test('torchscript pickle report lists classes', async () => {
   await withCheckpoint(fixture('resnet_s0.torchscript.pt'), async (checkpoint) => {
     const report = checkpoint.pickle;
     assert.ok(report !== undefined, 'a pickle report');
-    assert.equal(report.verdict, 'torchscript');
+    assert.equal(report.verdict, 'unknown');
+    assert.equal(report.torchscript, true);
     const classes = report.globals.filter((entry) => entry.module.startsWith('__torch__'));
     assert.ok(classes.length > 0, 'the pickle references __torch__ classes');
     for (const entry of classes) assert.equal(entry.verdict, 'torchscript-class', `${entry.module}.${entry.name}`);
@@ -188,7 +189,7 @@ test('inspect --json lists torchscript tensors', () => {
     format: string;
     tensors: { name: string; dtype: string; shape: number[] }[];
     metadata: Record<string, unknown>;
-    pickle: { verdict: string; globals: { module: string; name: string; verdict: string }[] };
+    pickle: { verdict: string; torchscript?: boolean; globals: { module: string; name: string; verdict: string }[] };
   };
   assert.equal(listing.format, 'pytorch-zip');
   assert.deepEqual(listing.tensors.map((tensor) => tensor.name), file.tensors.map((tensor) => tensor.name));
@@ -196,7 +197,8 @@ test('inspect --json lists torchscript tensors', () => {
   assert.deepEqual(listing.tensors.map((tensor) => tensor.dtype), file.tensors.map((tensor) => tensor.dtype));
   assert.equal(listing.metadata.torchscript, true);
   assert.equal(listing.metadata.torchscriptClass, file.torchscriptClass);
-  assert.equal(listing.pickle.verdict, 'torchscript');
+  assert.equal(listing.pickle.verdict, 'unknown');
+  assert.equal(listing.pickle.torchscript, true);
   assert.ok(listing.pickle.globals.some((entry) => entry.verdict === 'torchscript-class'), 'a torchscript-class global');
 });
 
@@ -204,7 +206,7 @@ test('inspect text explains torchscript verdict', () => {
   const result = runCli('inspect', fixture('mlp_s0.torchscript.pt'));
   assert.equal(result.status, 0, result.stderr);
   assert.match(result.stdout, /format: pytorch-zip, 6 tensors/);
-  assert.match(result.stdout, /^pickle: torchscript \(nothing was executed\)$/m);
+  assert.match(result.stdout, /^pickle: unknown \(nothing was executed\)$/m);
   assert.match(result.stdout, /torch\.jit\.load would compile and run the code\/ records/);
   assert.match(result.stdout, /^ {2}torchscript-class: __torch__\.architectures\.DigitsMLP$/m);
 });
@@ -236,19 +238,22 @@ test('classifyGlobal recognizes TorchScript names', () => {
   assert.equal(classifyGlobal('torch.jit', 'load'), 'dangerous');
 });
 
-test('pickleReport ranks torchscript below unknown', () => {
+test('pickleReport flags torchscript as unknown', () => {
   const torchscriptClass = { module: '__torch__', name: 'Net', verdict: 'torchscript-class' } as const;
   const allowed = { module: 'torch', name: 'Size', verdict: 'allowed' } as const;
-  assert.equal(pickleReport([allowed, torchscriptClass]).verdict, 'torchscript');
+  assert.equal(pickleReport([allowed, torchscriptClass]).verdict, 'unknown');
+  assert.equal(pickleReport([allowed, torchscriptClass]).torchscript, true);
   assert.equal(pickleReport([torchscriptClass, { module: 'mylib', name: 'Config', verdict: 'unknown' }]).verdict, 'unknown');
   assert.equal(pickleReport([torchscriptClass, { module: 'os', name: 'system', verdict: 'dangerous' }]).verdict, 'dangerous');
+  assert.equal(pickleReport([torchscriptClass, { module: 'os', name: 'system', verdict: 'dangerous' }]).torchscript, true);
   assert.equal(pickleReport([allowed]).verdict, 'safe');
+  assert.equal(pickleReport([allowed]).torchscript, undefined);
 });
 
 test('pickleWarnings names TorchScript classes', () => {
   const warnings = pickleWarnings([{
     path: 'net.pt',
-    pickle: { verdict: 'torchscript', globals: [{ module: 'torch', name: 'Size', verdict: 'allowed' }, { module: '__torch__', name: 'Net', verdict: 'torchscript-class' }] },
+    pickle: { verdict: 'unknown', torchscript: true, globals: [{ module: 'torch', name: 'Size', verdict: 'allowed' }, { module: '__torch__', name: 'Net', verdict: 'torchscript-class' }] },
   }]);
   assert.deepEqual(warnings, ['net.pt: its pickle references TorchScript classes (__torch__.Net); nothing was executed, and only tensors were read']);
 });
@@ -297,7 +302,8 @@ test('torchscript shared submodule is listed once', async () => {
     assert.deepEqual(checkpoint.tensors.map((entry) => entry.name), ['b', 'first.w']);
     assert.deepEqual(checkpoint.metadata.torchscriptSharedModules, { second: 'first' });
     assert.deepEqual([...await checkpoint.readTensor('first.w', 'float32')], [5, 6]);
-    assert.equal(checkpoint.pickle?.verdict, 'torchscript');
+    assert.equal(checkpoint.pickle?.verdict, 'unknown');
+    assert.equal(checkpoint.pickle?.torchscript, true);
   });
 });
 
@@ -312,6 +318,7 @@ test('torchscript object with non-dict state stays opaque', async () => {
     assert.deepEqual(checkpoint.tensors, []);
     assert.equal(checkpoint.metadata.torchscript, undefined);
     assert.equal(checkpoint.metadata.root, '__torch__.Custom(…)');
-    assert.equal(checkpoint.pickle?.verdict, 'torchscript');
+    assert.equal(checkpoint.pickle?.verdict, 'unknown');
+    assert.equal(checkpoint.pickle?.torchscript, true);
   });
 });
