@@ -90,9 +90,9 @@ export function sumChunk(chunk: Float32Array, shift: number): ChunkSums {
  * NaN and infinite values are skipped.
  *
  * The kernel bins a value by the integer part of its scaled offset (value - low) * scale unless that offset lies
- * within 1e-3 bins of an edge, and compares values near an edge with the edges themselves. Rounding moves a
- * scaled offset by less than 1e-6 bins: the range spans at least one float32 step of its largest value, and the
- * float64 arithmetic is 2^29 times finer than that.
+ * within 2^-11 (about 5e-4) bins of an edge, and compares values near an edge with the edges themselves.
+ * Rounding moves a scaled offset by less than 1e-6 bins: the range spans at least one float32 step of its
+ * largest value, and the float64 arithmetic is 2^29 times finer than that.
  */
 export function addToHistogram(chunk: Float32Array, edges: Float64Array, counts: Float64Array): number {
   const kernel = kernels();

