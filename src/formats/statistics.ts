@@ -5,9 +5,9 @@
 // the finite values over [min, max]. A single pass with a fixed range would need the range in advance, and bins
 // placed by a guessed or growing range do not match `np.histogram(finite, bins=64, range=(min, max))`. The cost
 // is a second read of the tensor, which comes from the page cache for all but tensors larger than memory. The
-// loops over values run in WebAssembly (statisticsKernels/), the bookkeeping here.
+// loops over values run in WebAssembly (wasmKernels/), the bookkeeping here.
 import type { Checkpoint } from './checkpoint';
-import { addToHistogram, KERNEL_BINS, sumChunk } from './statisticsKernels/kernels';
+import { addToHistogram, KERNEL_BINS, sumChunk } from './wasmKernels/kernels';
 
 export const HISTOGRAM_BINS = KERNEL_BINS;
 

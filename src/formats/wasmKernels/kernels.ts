@@ -1,5 +1,5 @@
-// Typed access to the WebAssembly statistics kernels of kernels.wat. Each call copies a chunk into the module's
-// scratch area slice by slice and runs a kernel on it. Calls are synchronous, so computations interleaved by
+// Typed access to the WebAssembly kernels of kernels.wat: tensor statistics and widening of 16-bit floats. Each
+// call copies its input into the module's scratch areas slice by slice and runs a kernel on it. Calls are synchronous, so computations interleaved by
 // `await` can share the one instance: none of them leaves state in its memory between calls.
 import { KERNELS_WASM_BASE64 } from './kernelsBinary';
 
@@ -12,18 +12,23 @@ const COUNTS_ADDRESS = 1024;
 const COUNT_SETS = 4;
 const MOMENTS_ADDRESS = 2048;
 const SCRATCH_ADDRESS = 4096;
-/** Capacity of the scratch area in float32 values: 1 MiB, chosen to stay in cache between the copy and the kernel. */
+/** Capacity of each scratch area in values: 1 MiB of float32, chosen to stay in cache between copy and kernel. */
 const SCRATCH_VALUES = 256 * 1024;
+/** Address of the 16-bit scratch area, after the float32 one. */
+const HALF_SCRATCH_ADDRESS = SCRATCH_ADDRESS + SCRATCH_VALUES * 4;
 
 interface KernelExports {
   readonly memory: WebAssembly.Memory;
   moments(values: number, count: number, shift: number, out: number): void;
   histogram(values: number, count: number, low: number, scale: number): number;
+  widenBfloat16(source: number, target: number, count: number): void;
+  widenFloat16(source: number, target: number, count: number): void;
 }
 
 interface Kernels {
   readonly exports: KernelExports;
   readonly scratch: Float32Array;
+  readonly halfScratch: Uint8Array;
   readonly edges: Float64Array;
   readonly counts: Int32Array;
   readonly moments: Float64Array;
@@ -32,18 +37,19 @@ interface Kernels {
 let loaded: Kernels | undefined;
 
 /**
- * Compiles the 1 KB module on first use. It needs WebAssembly's fixed-width SIMD, which Node has had since
+ * Compiles the 2 KB module on first use. It needs WebAssembly's fixed-width SIMD, which Node has had since
  * version 16.4 and every VS Code release this extension supports ships.
  */
 function kernels(): Kernels {
   if (loaded !== undefined) return loaded;
   const module = new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
   const exports = new WebAssembly.Instance(module).exports as unknown as KernelExports;
-  // The module declares a fixed memory of 17 pages, so these views never detach.
+  // The module declares a fixed memory of 25 pages, so these views never detach.
   const buffer = exports.memory.buffer;
   loaded = {
     exports,
     scratch: new Float32Array(buffer, SCRATCH_ADDRESS, SCRATCH_VALUES),
+    halfScratch: new Uint8Array(buffer, HALF_SCRATCH_ADDRESS, SCRATCH_VALUES * 2),
     edges: new Float64Array(buffer, EDGES_ADDRESS, KERNEL_BINS + 1),
     counts: new Int32Array(buffer, COUNTS_ADDRESS, KERNEL_BINS * COUNT_SETS),
     moments: new Float64Array(buffer, MOMENTS_ADDRESS, 5),
@@ -110,4 +116,22 @@ export function addToHistogram(chunk: Float32Array, edges: Float64Array, counts:
     }
   }
   return zeros;
+}
+
+/**
+ * Writes `count` little-endian float16 (`F16`) or bfloat16 (`BF16`) values from `bytes` into `out` as float32,
+ * exactly. WebAssembly memory is little-endian on every host, so no byte order check is needed.
+ */
+export function widenHalfFloats(bytes: Uint8Array, dtype: 'F16' | 'BF16', count: number, out: Float32Array): void {
+  const { exports, scratch, halfScratch } = kernels();
+  const widen = dtype === 'F16' ? exports.widenFloat16 : exports.widenBfloat16;
+  for (let first = 0; first < count; first += SCRATCH_VALUES) {
+    const length = Math.min(SCRATCH_VALUES, count - first);
+    // The kernels take whole groups of 8 patterns, so a short last slice is padded with zeros.
+    const padded = Math.ceil(length / 8) * 8;
+    halfScratch.set(bytes.subarray(first * 2, (first + length) * 2));
+    halfScratch.fill(0, length * 2, padded * 2);
+    widen(HALF_SCRATCH_ADDRESS, SCRATCH_ADDRESS, padded);
+    out.set(scratch.subarray(0, length), first);
+  }
 }
