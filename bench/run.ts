@@ -6,10 +6,12 @@ import { main as evaluation } from './evaluation';
 import { main as formats } from './formats';
 import { main as linearAssignment } from './linearAssignment';
 import { main as pytorchListing } from './pytorchListing';
+import { main as wasmKernels } from './wasmKernels';
 import { main as weightMatching } from './weightMatching';
 
 const benchmarks: Record<string, () => void | Promise<void>> = {
   formats: () => formats([]),
+  wasmKernels: () => wasmKernels([]),
   pytorchListing: () => pytorchListing([]),
   linearAssignment: () => linearAssignment([]),
   weightMatching: () => weightMatching([]),
