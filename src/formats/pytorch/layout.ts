@@ -3,7 +3,7 @@
 // `model_state_dict` or `model`; a bare state dict is the whole object.
 import { elementCount } from '../checkpoint';
 import { isPlainDict, isPlainList, isScriptObject, isTensorRef, type PlainDict, type PlainValue, type TensorRef } from './interpret';
-import { layoutScriptModule } from './scriptModuleLayout';
+import { layoutScriptModule, type ScriptClassLookup } from './scriptModuleLayout';
 import { storageElementSize } from './elementSize';
 
 export interface NamedTensorRef {
@@ -37,8 +37,12 @@ interface JsonBudget {
 /** Name given to the tensor of a file that contains one bare tensor. */
 export const BARE_TENSOR_NAME = 'tensor';
 
-export function layoutCheckpoint(root: PlainValue): CheckpointLayout {
-  if (isScriptObject(root)) return layoutScriptModule(root);
+/**
+ * Splits the unpickled root into named tensors and metadata. `scriptClasses` gives the declared members of
+ * TorchScript classes, for archives whose root is a scripted module.
+ */
+export function layoutCheckpoint(root: PlainValue, scriptClasses?: ScriptClassLookup): CheckpointLayout {
+  if (isScriptObject(root)) return layoutScriptModule(root, scriptClasses);
   const tensors: NamedTensorRef[] = [];
   const metadata: Record<string, unknown> = {};
   const budget: JsonBudget = { remaining: MAX_JSON_VALUES };

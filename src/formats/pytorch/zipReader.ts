@@ -4,8 +4,10 @@ import { CheckpointError, type Checkpoint } from '../checkpoint';
 import type { ByteOrder } from '../contiguousChunks';
 import type { RandomAccessFile } from '../fileRange';
 import { pickleReport, unpickle } from '../pickle/unpickler';
-import { interpretPickle } from './interpret';
+import { interpretPickle, isScriptObject, type ScriptObject } from './interpret';
 import { layoutCheckpoint } from './layout';
+import { parseScriptClassMembers, scriptClassSource, type ScriptClassMembers } from './scriptClassMembers';
+import type { ScriptClassLookup } from './scriptModuleLayout';
 import { PytorchCheckpoint } from './pytorchCheckpoint';
 import { placeTensors, type StorageLocation } from './tensors';
 import { inflateRecord, listZip, readRecord, recordDataOffset, recordDataOffsets, type ZipListing, type ZipRecord } from './zipArchive';
@@ -33,7 +35,9 @@ async function openListed(file: RandomAccessFile, listing: ZipListing): Promise<
   const pickleBytes = await readRecord(file, listing, pickleRecord);
   const fileOffset = pickleRecord.compressionMethod === 0 ? await recordDataOffset(file, pickleRecord) : undefined;
   const { value, globals } = unpickle(pickleBytes, { file: path, label: pickleRecord.name, ...(fileOffset === undefined ? {} : { fileOffset }) });
-  const layout = layoutCheckpoint(interpretPickle(value, path).value);
+  const root = interpretPickle(value, path).value;
+  const scriptClasses = isScriptObject(root) ? await readScriptClasses(file, listing, prefix, root) : undefined;
+  const layout = layoutCheckpoint(root, scriptClasses);
 
   const records = new Map<string, ZipRecord>();
   for (const { tensor } of layout.tensors) {
@@ -93,4 +97,54 @@ async function readByteOrder(file: RandomAccessFile, listing: ZipListing, prefix
   const text = new TextDecoder().decode(await readRecord(file, listing, record, 64)).trim();
   if (text === 'little' || text === 'big') return text;
   throw new CheckpointError(file.path, `zip record ${record.name} names the byte order "${text.slice(0, 20)}"; expected "little" or "big"`);
+}
+
+/** Largest code/ record read for class declarations, in bytes; a larger one keeps all of its classes' tensors. */
+const MAX_CODE_RECORD_BYTES = 16 << 20;
+
+/**
+ * Reads the `code/` records that define the TorchScript classes of the module tree under `root` and returns
+ * their declared parameters and buffers. Records that are missing, too large or not UTF-8 are skipped, and the
+ * layout then lists every tensor attribute of their classes.
+ */
+async function readScriptClasses(file: RandomAccessFile, listing: ZipListing, prefix: string, root: ScriptObject): Promise<ScriptClassLookup> {
+  const members = new Map<string, ScriptClassMembers>();
+  const parsedRecords = new Map<string, Map<string, ScriptClassMembers>>();
+  for (const className of scriptClassNames(root)) {
+    const source = scriptClassSource(className);
+    if (source === undefined) continue;
+    let classes = parsedRecords.get(source.record);
+    if (classes === undefined) {
+      classes = new Map();
+      const record = listing.records.get(`${prefix}${source.record}`);
+      if (record !== undefined && record.uncompressedSize <= MAX_CODE_RECORD_BYTES) {
+        const text = new TextDecoder('utf-8', { fatal: true });
+        try {
+          classes = parseScriptClassMembers(text.decode(await readRecord(file, listing, record, MAX_CODE_RECORD_BYTES)));
+        } catch (error) {
+          // A record that is not UTF-8 keeps the fallback; a read error of the archive itself still surfaces.
+          if (!(error instanceof TypeError)) throw error;
+        }
+      }
+      parsedRecords.set(source.record, classes);
+    }
+    const declared = classes.get(source.name);
+    if (declared !== undefined) members.set(className, declared);
+  }
+  return (className) => members.get(className);
+}
+
+/** Class names of every TorchScript object in the tree under `root`, each once. */
+function scriptClassNames(root: ScriptObject): Set<string> {
+  const names = new Set<string>();
+  const seen = new Set<ScriptObject>();
+  const pending = [root];
+  while (pending.length > 0) {
+    const object = pending.pop() as ScriptObject;
+    if (seen.has(object)) continue;
+    seen.add(object);
+    names.add(object.className);
+    for (const [, value] of object.attributes) if (isScriptObject(value)) pending.push(value);
+  }
+  return names;
 }
