@@ -1,8 +1,9 @@
 // Compares two opened checkpoints: structure first (headers only), then values tensor by tensor, streamed.
-import type { Checkpoint } from '../formats/checkpoint';
+import type { Checkpoint, ChunkType } from '../formats/checkpoint';
+import { dtypeSize, float32HoldsExactly } from '../formats/dtype';
 import { pairChunks } from './pairedChunks';
 import { diffStructure, isStructurallyIdentical, type SharedTensor, type StructureDiff } from './structureDiff';
-import { TensorDifferenceAccumulator, type TensorDifference } from './tensorDifference';
+import { storedBytesDifference, TensorDifferenceAccumulator, type TensorDifference } from './tensorDifference';
 
 /** Output bytes per chunk on each side: two chunks of this size are alive at a time. */
 const CHUNK_BYTES = 16 * 1024 * 1024;
@@ -25,8 +26,10 @@ export interface CheckpointDiff {
 }
 
 /**
- * Values are compared after exact conversion to float32.
- * NOTE: F64 tensors and integers above 2^24 are compared at float32 precision, so differences below it are not seen.
+ * Values are compared after exact conversion to float32, or to float64 when either side's dtype needs it (F64,
+ * 32- and 64-bit integers). Tensors without an element-wise decoding (GGUF quantized blocks) are compared by
+ * their stored bytes.
+ * NOTE: I64 and U64 values beyond 2^53 are compared after rounding to float64.
  */
 export async function diffCheckpoints(a: Checkpoint, b: Checkpoint, options: CheckpointDiffOptions): Promise<CheckpointDiff> {
   const structure = diffStructure(a, b);
@@ -49,13 +52,28 @@ export async function diffCheckpoints(a: Checkpoint, b: Checkpoint, options: Che
 }
 
 async function compareTensor(a: Checkpoint, b: Checkpoint, tensor: SharedTensor, complete: boolean, signal?: AbortSignal): Promise<TensorDifference> {
+  if (dtypeSize(tensor.a.dtype) === undefined || dtypeSize(tensor.b.dtype) === undefined) return compareStoredBytes(a, b, tensor);
   const accumulator = new TensorDifferenceAccumulator();
-  const chunksA = a.readTensorChunks(tensor.a.rawName, CHUNK_BYTES);
-  const chunksB = b.readTensorChunks(tensor.b.rawName, CHUNK_BYTES);
+  const as: ChunkType = float32HoldsExactly(tensor.a.dtype) && float32HoldsExactly(tensor.b.dtype) ? 'float32' : 'float64';
+  const chunksA = a.readTensorChunks(tensor.a.rawName, CHUNK_BYTES, as);
+  const chunksB = b.readTensorChunks(tensor.b.rawName, CHUNK_BYTES, as);
   for await (const [chunkA, chunkB] of pairChunks(chunksA, chunksB)) {
     signal?.throwIfAborted();
     accumulator.add(chunkA, chunkB);
     if (!complete && !accumulator.result().identical) break;
   }
   return accumulator.result();
+}
+
+/**
+ * Compares tensors that have no element-wise decoding, such as GGUF quantized blocks, by their stored bytes: equal
+ * dtypes and bytes are identical, and anything else differs with no numeric measures. Each side is read whole.
+ */
+async function compareStoredBytes(a: Checkpoint, b: Checkpoint, tensor: SharedTensor): Promise<TensorDifference> {
+  const storedA = await a.readTensor(tensor.a.rawName, 'stored');
+  const storedB = await b.readTensor(tensor.b.rawName, 'stored');
+  const bytesA = new Uint8Array(storedA.data.buffer, storedA.data.byteOffset, storedA.data.byteLength);
+  const bytesB = new Uint8Array(storedB.data.buffer, storedB.data.byteOffset, storedB.data.byteLength);
+  const identical = tensor.a.dtype === tensor.b.dtype && Buffer.compare(bytesA, bytesB) === 0;
+  return storedBytesDifference(identical, storedA.shape.reduce((product, size) => product * size, 1));
 }

@@ -1,14 +1,16 @@
-// Walks two float32 chunk streams of equally long tensors in lockstep, re-cutting chunks so both sides of each
+// Walks two float32 or float64 chunk streams of equally long tensors in lockstep, re-cutting chunks so both sides of each
 // yielded pair have the same length, whatever chunk sizes each reader produces.
 
+type FloatChunk = Float32Array | Float64Array;
+
 export async function* pairChunks(
-  a: AsyncIterable<Float32Array>,
-  b: AsyncIterable<Float32Array>,
-): AsyncGenerator<readonly [Float32Array, Float32Array]> {
+  a: AsyncIterable<FloatChunk>,
+  b: AsyncIterable<FloatChunk>,
+): AsyncGenerator<readonly [FloatChunk, FloatChunk]> {
   const iteratorA = a[Symbol.asyncIterator]();
   const iteratorB = b[Symbol.asyncIterator]();
-  let chunkA: Float32Array = new Float32Array(0);
-  let chunkB: Float32Array = new Float32Array(0);
+  let chunkA: FloatChunk = new Float32Array(0);
+  let chunkB: FloatChunk = new Float32Array(0);
 
   while (true) {
     if (chunkA.length === 0) chunkA = await nextChunk(iteratorA);
@@ -25,7 +27,7 @@ export async function* pairChunks(
 }
 
 /** Returns the next non-empty chunk, or an empty array at the end of the stream. */
-async function nextChunk(iterator: AsyncIterator<Float32Array>): Promise<Float32Array> {
+async function nextChunk(iterator: AsyncIterator<FloatChunk>): Promise<FloatChunk> {
   while (true) {
     const step = await iterator.next();
     if (step.done) return new Float32Array(0);

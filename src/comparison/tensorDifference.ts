@@ -14,6 +14,21 @@ export interface TensorDifference {
   /** True when every element is equal (NaN equals NaN at the same position). */
   readonly identical: boolean;
   readonly count: number;
+  /**
+   * `stored-bytes` for tensors compared by their stored bytes alone (GGUF quantized blocks), whose numeric
+   * measures are NaN, or 0 when identical. Absent for element-wise comparisons.
+   */
+  readonly comparedBy?: 'stored-bytes';
+}
+
+/** The difference of two tensors compared by stored bytes only; `count` is their element count. */
+export function storedBytesDifference(identical: boolean, count: number): TensorDifference {
+  const unknown = identical ? 0 : NaN;
+  return {
+    relativeL2: unknown, cosine: null, maxAbsDifference: unknown,
+    meanA: NaN, stdA: NaN, meanB: NaN, stdB: NaN,
+    identical, count, comparedBy: 'stored-bytes',
+  };
 }
 
 export class TensorDifferenceAccumulator {

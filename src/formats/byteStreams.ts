@@ -1,7 +1,7 @@
 // Tensor bytes that arrive as a stream of pieces of any size, such as the output of an inflating zip record, cut
-// to one tensor's span and regrouped into float32 chunks in bounded memory.
-import { CheckpointError, type DType } from './checkpoint';
-import { elementsPerChunk, storedBytesToFloat32, type ByteOrder } from './contiguousChunks';
+// to one tensor's span and regrouped into float32 or float64 chunks in bounded memory.
+import { CheckpointError, type ChunkType, type DType } from './checkpoint';
+import { elementsPerChunk, storedBytesToFloat, type ByteOrder } from './contiguousChunks';
 import { dtypeSize } from './dtype';
 
 /** Origin of a byte stream, named in error messages. */
@@ -49,20 +49,21 @@ export async function collectBytes(pieces: AsyncIterable<Uint8Array>, length: nu
 }
 
 /**
- * Regroups the stored bytes of `count` elements of `dtype` into float32 chunks of at most `maxChunkBytes` output
- * bytes. Holds one chunk of stored bytes at a time. `pieces` must deliver at least `count` elements; any more
+ * Regroups the stored bytes of `count` elements of `dtype` into float32 or float64 (`as`) chunks of at most
+ * `maxChunkBytes` output bytes. Holds one chunk of stored bytes at a time. `pieces` must deliver at least `count` elements; any more
  * are left unread.
  */
-export async function* float32ChunksFromByteStream(
+export async function* floatChunksFromByteStream(
   pieces: AsyncIterable<Uint8Array>,
   dtype: DType,
   count: number,
   maxChunkBytes: number,
   byteOrder: ByteOrder,
-): AsyncGenerator<Float32Array> {
+  as: ChunkType = 'float32',
+): AsyncGenerator<Float32Array | Float64Array> {
   const size = dtypeSize(dtype);
-  if (size === undefined) throw new Error(`dtype ${dtype} has no element size, so it cannot be read as float32`);
-  const step = elementsPerChunk(maxChunkBytes);
+  if (size === undefined) throw new Error(`dtype ${dtype} has no element size, so it cannot be read as ${as}`);
+  const step = elementsPerChunk(maxChunkBytes, as);
   let remaining = count;
   let pending = new Uint8Array(Math.min(step, remaining) * size);
   let filled = 0;
@@ -74,7 +75,7 @@ export async function* float32ChunksFromByteStream(
       piece = piece.subarray(take);
       if (filled === pending.byteLength) {
         const chunkCount = filled / size;
-        yield storedBytesToFloat32(pending, dtype, chunkCount, byteOrder);
+        yield storedBytesToFloat(pending, dtype, chunkCount, byteOrder, as);
         remaining -= chunkCount;
         pending = new Uint8Array(Math.min(step, remaining) * size);
         filled = 0;

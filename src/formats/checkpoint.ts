@@ -94,6 +94,9 @@ export interface FloatTensor {
 
 export type ReadAs = 'stored' | 'float32' | 'float64';
 
+/** Floating type of the chunks `readTensorChunks` yields. */
+export type ChunkType = 'float32' | 'float64';
+
 /**
  * An opened checkpoint. Opening reads headers only; tensor bytes are read by `readTensor`, one tensor at a time.
  * Readers throw `CheckpointError` for any invalid input.
@@ -115,12 +118,15 @@ export interface Checkpoint {
   readTensor(name: string, as?: 'stored'): Promise<StoredTensor>;
 
   /**
-   * Reads one tensor as float32 in row-major chunks of at most `maxChunkBytes` bytes of output, so statistics
-   * and diffs of multi-GB tensors run in bounded memory. Chunks arrive in order and cover the tensor once.
-   * A reader may reuse a chunk's memory once the consumer has asked for the next chunk, so a consumer that keeps
-   * values past that point copies them.
+   * Reads one tensor as float32 (the default) or float64 in row-major chunks of at most `maxChunkBytes` bytes of
+   * output, so statistics and diffs of multi-GB tensors run in bounded memory. Chunks arrive in order and cover
+   * the tensor once. A reader may reuse a chunk's memory once the consumer has asked for the next chunk, so a
+   * consumer that keeps values past that point copies them. Float64 chunks hold F64, I32 and U32 values, and
+   * I64 and U64 values up to 2^53, exactly.
    */
-  readTensorChunks(name: string, maxChunkBytes: number): AsyncIterable<Float32Array>;
+  readTensorChunks(name: string, maxChunkBytes: number, as?: 'float32'): AsyncIterable<Float32Array>;
+  readTensorChunks(name: string, maxChunkBytes: number, as: 'float64'): AsyncIterable<Float64Array>;
+  readTensorChunks(name: string, maxChunkBytes: number, as?: ChunkType): AsyncIterable<Float32Array | Float64Array>;
 
   /** Releases file handles. The checkpoint is unusable afterwards. */
   close(): Promise<void>;

@@ -1,7 +1,7 @@
-// Float32 chunks of a tensor whose stored bytes are one contiguous span of a file, read piece by piece so that
-// statistics and diffs of multi-GB tensors run in bounded memory.
+// Float32 or float64 chunks of a tensor whose stored bytes are one contiguous span of a file, read piece by piece
+// so that statistics and diffs of multi-GB tensors run in bounded memory.
 import { constants } from 'node:buffer';
-import { CheckpointError, elementCount, type TensorEntry } from './checkpoint';
+import { CheckpointError, elementCount, type ChunkType, type TensorEntry } from './checkpoint';
 import { decodeIntoFloat, decodeToFloat, dtypeSize, swapByteOrder } from './dtype';
 import type { RandomAccessFile } from './fileRange';
 
@@ -17,10 +17,18 @@ export function checkWholeReadSize(path: string, entry: TensorEntry): void {
   }
 }
 
-/** Number of float32 elements per chunk for a chunk budget of `maxChunkBytes` output bytes; at least one. */
-export function elementsPerChunk(maxChunkBytes: number): number {
+/** Number of elements per chunk for a budget of `maxChunkBytes` output bytes of type `as`; at least one. */
+export function elementsPerChunk(maxChunkBytes: number, as: ChunkType = 'float32'): number {
   if (!(maxChunkBytes > 0)) throw new RangeError(`maxChunkBytes must be positive, got ${maxChunkBytes}`);
-  return Math.max(1, Math.floor(maxChunkBytes / Float32Array.BYTES_PER_ELEMENT));
+  return Math.max(1, Math.floor(maxChunkBytes / (as === 'float64' ? 8 : 4)));
+}
+
+/** Converts stored bytes of `count` elements to `as`, like `storedBytesToFloat32` for float32. */
+export function storedBytesToFloat(bytes: Uint8Array, dtype: string, count: number, byteOrder: ByteOrder, as: ChunkType): Float32Array | Float64Array {
+  if (as === 'float32') return storedBytesToFloat32(bytes, dtype, count, byteOrder);
+  const size = dtypeSize(dtype);
+  if (size !== undefined && byteOrder === 'big') swapByteOrder(bytes, size);
+  return decodeToFloat(bytes, dtype, count, Float64Array);
 }
 
 /**
@@ -35,7 +43,8 @@ export function storedBytesToFloat32(bytes: Uint8Array, dtype: string, count: nu
 }
 
 /**
- * Yields `entry` as float32 in row-major chunks of at most `maxChunkBytes` output bytes (at least one element).
+ * Yields `entry` as float32 or float64 (`as`) in row-major chunks of at most `maxChunkBytes` output bytes (at
+ * least one element).
  * Chunk boundaries fall on element boundaries. `entry.offset` and `entry.length` are positions in `file`;
  * `byteOrder` is the order of the stored bytes (big for some NumPy files).
  *
@@ -43,12 +52,13 @@ export function storedBytesToFloat32(bytes: Uint8Array, dtype: string, count: nu
  * libuv's thread pool. A yielded chunk is therefore overwritten as soon as the consumer requests the next chunk,
  * which `Checkpoint.readTensorChunks` allows.
  */
-export async function* readContiguousFloat32Chunks(
+export async function* readContiguousChunks(
   file: RandomAccessFile,
   entry: TensorEntry,
   maxChunkBytes: number,
   byteOrder: ByteOrder = 'little',
-): AsyncGenerator<Float32Array> {
+  as: ChunkType = 'float32',
+): AsyncGenerator<Float32Array | Float64Array> {
   const size = dtypeSize(entry.dtype);
   if (size === undefined) {
     throw new CheckpointError(file.path, `tensor "${entry.name}" has dtype ${entry.dtype}, which cannot be read as float32 element by element`, { tensor: entry.name, offset: entry.offset });
@@ -58,12 +68,12 @@ export async function* readContiguousFloat32Chunks(
     throw new CheckpointError(file.path, `tensor "${entry.name}" stores ${entry.length} bytes but ${entry.dtype} ${JSON.stringify(entry.shape)} needs ${count * size}; the file is corrupt`, { tensor: entry.name, offset: entry.offset });
   }
   if (count === 0) return;
-  const step = Math.min(elementsPerChunk(maxChunkBytes), count);
-  // Little-endian F32 bytes are the output itself; every other case decodes into a float32 buffer of its own.
-  const decodes = entry.dtype !== 'F32' || byteOrder === 'big';
+  const step = Math.min(elementsPerChunk(maxChunkBytes, as), count);
+  // Little-endian F32 bytes are the float32 output itself; every other case decodes into a buffer of its own.
+  const decodes = as === 'float64' || entry.dtype !== 'F32' || byteOrder === 'big';
   const slots = [0, 1].map(() => ({
     bytes: new Uint8Array(step * size),
-    floats: decodes ? new Float32Array(step) : undefined,
+    floats: !decodes ? undefined : as === 'float64' ? new Float64Array(step) : new Float32Array(step),
   }));
   const what = `tensor "${entry.name}"`;
   const readChunk = (index: number): Promise<Uint8Array> => {
@@ -90,7 +100,7 @@ export async function* readContiguousFloat32Chunks(
   }
 }
 
-function decodeChunk(bytes: Uint8Array, dtype: string, count: number, byteOrder: ByteOrder, floats: Float32Array): Float32Array {
+function decodeChunk<T extends Float32Array | Float64Array>(bytes: Uint8Array, dtype: string, count: number, byteOrder: ByteOrder, floats: T): T {
   if (byteOrder === 'big') swapByteOrder(bytes, dtypeSize(dtype)!);
-  return decodeIntoFloat(bytes, dtype, count, floats.subarray(0, count));
+  return decodeIntoFloat(bytes, dtype, count, floats.subarray(0, count) as T);
 }

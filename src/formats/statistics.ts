@@ -6,7 +6,9 @@
 // placed by a guessed or growing range do not match `np.histogram(finite, bins=64, range=(min, max))`. The cost
 // is a second read of the tensor, which comes from the page cache for all but tensors larger than memory. The
 // loops over values run in WebAssembly (wasmKernels/), the bookkeeping here.
-import type { Checkpoint } from './checkpoint';
+import type { Checkpoint, ChunkType } from './checkpoint';
+import { float32HoldsExactly } from './dtype';
+import { addFloat64ToHistogram, sumFloat64Chunk } from './float64Statistics';
 import { addToHistogram, KERNEL_BINS, sumChunk } from './wasmKernels/kernels';
 
 export const HISTOGRAM_BINS = KERNEL_BINS;
@@ -26,8 +28,9 @@ export interface TensorHistogram {
 }
 
 /**
- * Statistics of one tensor's values after conversion to float32. `min`, `max`, `mean` and `std` (population
- * standard deviation) cover finite values only and are NaN when there are none.
+ * Statistics of one tensor's exact values: float32 holds every value of the 16-bit and 8-bit types exactly, and
+ * F64 and 32-bit and 64-bit integers are read as float64 (exact for integers up to 2^53). `min`, `max`, `mean`
+ * and `std` (population standard deviation) cover finite values only and are NaN when there are none.
  */
 export interface TensorStatistics {
   readonly min: number;
@@ -68,9 +71,9 @@ interface Moments {
 }
 
 /**
- * Computes statistics of tensor `name`, reading it twice through `readTensorChunks`.
- * NOTE: values pass through float32 first. F64 values beyond float32 range count as Inf, and F64 and I64 values
- * are rounded to float32. Every other dtype converts exactly.
+ * Computes statistics of tensor `name`, reading it twice through `readTensorChunks`: as float32 chunks through the
+ * WebAssembly kernels when float32 holds its dtype exactly, else as float64 chunks through JavaScript loops.
+ * NOTE: I64 and U64 values beyond 2^53 are rounded to float64.
  */
 export async function computeTensorStatistics(
   checkpoint: Checkpoint,
@@ -78,8 +81,10 @@ export async function computeTensorStatistics(
   options: StatisticsOptions = {},
 ): Promise<TensorStatistics> {
   const chunkBytes = options.maxChunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const dtype = checkpoint.tensors.find((entry) => entry.name === name)?.dtype;
+  const as: ChunkType = dtype === undefined || float32HoldsExactly(dtype) ? 'float32' : 'float64';
   const moments: Moments = { finite: 0, mean: 0, m2: 0, min: Infinity, max: -Infinity, nan: 0, inf: 0, count: 0 };
-  for await (const chunk of checkpoint.readTensorChunks(name, chunkBytes)) {
+  for await (const chunk of checkpoint.readTensorChunks(name, chunkBytes, as)) {
     options.signal?.throwIfAborted();
     mergeChunkMoments(moments, chunk);
   }
@@ -91,12 +96,13 @@ export async function computeTensorStatistics(
   if (moments.finite > 0 && moments.min === moments.max) {
     // Every finite value equals min, so they share one bin and the second pass is not needed. Zero and constant
     // tensors also put every value on an edge, the kernel's slowest path.
-    zeros = addToHistogram(Float32Array.of(moments.min), edges, counts) * moments.finite;
+    const value = as === 'float64' ? Float64Array.of(moments.min) : Float32Array.of(moments.min);
+    zeros = addChunkToHistogram(value, edges, counts) * moments.finite;
     for (let bin = 0; bin < HISTOGRAM_BINS; bin++) counts[bin] *= moments.finite;
   } else if (moments.finite > 0) {
-    for await (const chunk of checkpoint.readTensorChunks(name, chunkBytes)) {
+    for await (const chunk of checkpoint.readTensorChunks(name, chunkBytes, as)) {
       options.signal?.throwIfAborted();
-      zeros += addToHistogram(chunk, edges, counts);
+      zeros += addChunkToHistogram(chunk, edges, counts);
     }
   }
 
@@ -114,15 +120,13 @@ export async function computeTensorStatistics(
   };
 }
 
-/** Largest finite float32 value; a float32 whose magnitude exceeds it is ±Inf, and NaN fails every comparison. */
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
  * Adds one chunk to the running moments. The chunk's own mean and squared deviations are computed in float64,
  * usually in one loop over deviations from a shift. They are merged with Chan et al.'s parallel formula, which
  * stays accurate for long tensors whose mean is large compared with their spread.
  */
-function mergeChunkMoments(moments: Moments, chunk: Float32Array): void {
+function mergeChunkMoments(moments: Moments, chunk: Float32Array | Float64Array): void {
   moments.count += chunk.length;
   const summary = summarizeFiniteChunk(chunk) ?? summarizeMixedChunk(chunk);
   moments.nan += summary.nan;
@@ -135,7 +139,9 @@ function mergeChunkMoments(moments: Moments, chunk: Float32Array): void {
   const total = moments.finite + summary.finite;
   const delta = chunkMean - moments.mean;
   moments.mean += delta * (summary.finite / total);
-  moments.m2 += m2 + delta * delta * (moments.finite * summary.finite / total);
+  // The first chunk has weight 0; skipping its term avoids Infinity * 0 when its mean is near the float64 limit.
+  const weight = moments.finite * summary.finite / total;
+  moments.m2 += m2 + (weight === 0 ? 0 : delta * delta * weight);
   moments.finite = total;
   if (summary.min < moments.min) moments.min = summary.min;
   if (summary.max > moments.max) moments.max = summary.max;
@@ -153,17 +159,18 @@ interface ChunkSummary {
 }
 
 /**
- * Summarizes a chunk in the WebAssembly kernel, whose loop has no per-value finiteness check because almost
- * every tensor is finite. Returns undefined when the sums are NaN or infinite. Finite float32 values cannot overflow a
- * float64 sum, so only a NaN or an infinity in the chunk makes the sum non-finite.
+ * Summarizes a chunk in a loop without per-value finiteness check, because almost every tensor is finite: the
+ * WebAssembly kernel for float32 chunks, a JavaScript loop for float64 ones. Returns undefined when the sums are
+ * NaN or infinite. Finite float32 values cannot overflow a float64 sum, so for them only a NaN or an infinity
+ * makes the sum non-finite. Large finite float64 values can overflow the squares, and then take the mixed path.
  */
-function summarizeFiniteChunk(chunk: Float32Array): ChunkSummary | undefined {
+function summarizeFiniteChunk(chunk: Float32Array | Float64Array): ChunkSummary | undefined {
   // The plain sum gives the mean, and sums of deviations from a shift, the chunk's first value, give the squared
   // deviations in the same loop. Because the shift is one of the chunk's values, m2 is at least
   // squares / (n + 1), so the subtraction below loses at most about log10(n) of float64's 16 digits.
   const length = chunk.length;
   const shift = length > 0 ? chunk[0] : 0;
-  const { total, sum, squares, min, max } = sumChunk(chunk, shift);
+  const { total, sum, squares, min, max } = chunk instanceof Float32Array ? sumChunk(chunk, shift) : sumFloat64Chunk(chunk, shift);
   if (!Number.isFinite(total) || !Number.isFinite(sum) || !Number.isFinite(squares)) return undefined;
   const m2 = Math.max(0, squares - (sum * sum) / length);
   // Chunks of over 10^8 values could lose more digits than that allows; their squared deviations get a second loop.
@@ -171,7 +178,7 @@ function summarizeFiniteChunk(chunk: Float32Array): ChunkSummary | undefined {
   return { finite: length, sum: total, m2: spreadIsResolved ? m2 : undefined, min, max, nan: 0, inf: 0 };
 }
 
-function summarizeMixedChunk(chunk: Float32Array): ChunkSummary {
+function summarizeMixedChunk(chunk: Float32Array | Float64Array): ChunkSummary {
   let finite = 0;
   let sum = 0;
   let min = Infinity;
@@ -180,7 +187,7 @@ function summarizeMixedChunk(chunk: Float32Array): ChunkSummary {
   let inf = 0;
   for (let i = 0; i < chunk.length; i++) {
     const value = chunk[i];
-    if (Math.abs(value) <= FLOAT32_MAX) {
+    if (Number.isFinite(value)) {
       finite++;
       sum += value;
       if (value < min) min = value;
@@ -194,13 +201,17 @@ function summarizeMixedChunk(chunk: Float32Array): ChunkSummary {
   return { finite, sum, min, max, nan, inf };
 }
 
-function squaredFiniteDeviations(chunk: Float32Array, mean: number): number {
+function squaredFiniteDeviations(chunk: Float32Array | Float64Array, mean: number): number {
   let m2 = 0;
   for (let i = 0; i < chunk.length; i++) {
     const value = chunk[i];
-    if (Math.abs(value) <= FLOAT32_MAX) m2 += (value - mean) * (value - mean);
+    if (Number.isFinite(value)) m2 += (value - mean) * (value - mean);
   }
   return m2;
+}
+
+function addChunkToHistogram(chunk: Float32Array | Float64Array, edges: Float64Array, counts: Float64Array): number {
+  return chunk instanceof Float32Array ? addToHistogram(chunk, edges, counts) : addFloat64ToHistogram(chunk, edges, counts);
 }
 
 /** Bin edges as `np.linspace(low, high, 65)` computes them in float64: `low + i * step`, with the last edge `high`. */
@@ -211,7 +222,9 @@ function histogramEdges(moments: Moments): Float64Array {
     low -= 0.5;
     high += 0.5;
   }
-  const step = (high - low) / HISTOGRAM_BINS;
+  // A float64 range wider than the largest float64 overflows; dividing each end first keeps the step finite.
+  const width = high - low;
+  const step = Number.isFinite(width) ? width / HISTOGRAM_BINS : high / HISTOGRAM_BINS - low / HISTOGRAM_BINS;
   const edges = new Float64Array(HISTOGRAM_BINS + 1);
   for (let i = 0; i < HISTOGRAM_BINS; i++) edges[i] = i * step + low;
   edges[HISTOGRAM_BINS] = high;

@@ -2,10 +2,10 @@
 import type { Entry, ZipFile } from 'yauzl';
 import {
   CheckpointError, elementCount,
-  type Checkpoint, type CheckpointFormat, type StoredTensor, type TensorEntry,
+  type Checkpoint, type ChunkType, type CheckpointFormat, type StoredTensor, type TensorEntry,
 } from '../checkpoint';
-import { collectBytes, float32ChunksFromByteStream } from '../byteStreams';
-import { checkWholeReadSize, elementsPerChunk, readContiguousFloat32Chunks, storedBytesToFloat32 } from '../contiguousChunks';
+import { collectBytes, floatChunksFromByteStream } from '../byteStreams';
+import { checkWholeReadSize, elementsPerChunk, readContiguousChunks, storedBytesToFloat32 } from '../contiguousChunks';
 import { decodeStored, decodeToFloat, dtypeSize, swapByteOrder } from '../dtype';
 import type { RandomAccessFile } from '../fileRange';
 import { fortranToC } from './fortranOrder';
@@ -53,23 +53,26 @@ export class NumpyCheckpoint implements Checkpoint {
     return { dtype: header.dtype, shape: header.shape, data: decodeStored(ordered, header.dtype, count) };
   }
 
-  async *readTensorChunks(name: string, maxChunkBytes: number): AsyncGenerator<Float32Array> {
+  readTensorChunks(name: string, maxChunkBytes: number, as?: 'float32'): AsyncIterable<Float32Array>;
+  readTensorChunks(name: string, maxChunkBytes: number, as: 'float64'): AsyncIterable<Float64Array>;
+  readTensorChunks(name: string, maxChunkBytes: number, as?: ChunkType): AsyncIterable<Float32Array | Float64Array>;
+  async *readTensorChunks(name: string, maxChunkBytes: number, as: ChunkType = 'float32'): AsyncIterable<Float32Array | Float64Array> {
     const array = this.locate(name);
     const { header } = array;
     if (header.fortranOrder) {
       // Row-major chunks of a column-major array are scattered over the whole data, so the array is read whole.
       // NOTE: memory use is the whole tensor here, not maxChunkBytes.
-      const values = await this.readTensor(name, 'float32');
-      const step = elementsPerChunk(maxChunkBytes);
+      const values = as === 'float64' ? await this.readTensor(name, 'float64') : await this.readTensor(name, 'float32');
+      const step = elementsPerChunk(maxChunkBytes, as);
       for (let first = 0; first < values.length; first += step) yield values.subarray(first, first + step);
       return;
     }
     if (array.source.kind === 'file') {
-      yield* readContiguousFloat32Chunks(this.file, array.entry, maxChunkBytes, header.byteOrder);
+      yield* readContiguousChunks(this.file, array.entry, maxChunkBytes, header.byteOrder, as);
       return;
     }
     // The member inflates piece by piece, and at most one chunk of its bytes is held.
-    yield* float32ChunksFromByteStream(this.memberData(array, array.source.member), header.dtype, elementCount(header.shape), maxChunkBytes, header.byteOrder);
+    yield* floatChunksFromByteStream(this.memberData(array, array.source.member), header.dtype, elementCount(header.shape), maxChunkBytes, header.byteOrder, as);
   }
 
   async close(): Promise<void> {

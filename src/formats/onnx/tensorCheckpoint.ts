@@ -1,7 +1,7 @@
 // A Checkpoint over tensors whose stored bytes lie contiguously at known offsets in one or more files, as in
 // ONNX raw_data and external data, Flax msgpack array payloads and GGUF tensor data. Formats supply the
 // entries and, where a tensor is not stored contiguously, its bytes from memory.
-import type { Checkpoint, CheckpointFormat, StoredTensor, TensorEntry } from '../checkpoint';
+import type { Checkpoint, CheckpointFormat, ChunkType, StoredTensor, TensorEntry } from '../checkpoint';
 import { CheckpointError, elementCount } from '../checkpoint';
 import { decodeStored, decodeToFloat, dtypeSize } from '../dtype';
 import { RandomAccessFile } from '../fileRange';
@@ -81,24 +81,26 @@ export function createTensorCheckpoint(source: TensorCheckpointSource, main: Ran
     return decodeToFloat(bytes, entry.dtype, count, as === 'float32' ? Float32Array : Float64Array);
   }
 
-  async function* readTensorChunks(name: string, maxChunkBytes: number): AsyncIterable<Float32Array> {
-    if (!(maxChunkBytes >= 4)) throw new RangeError(`maxChunkBytes must be at least 4 (one float32), not ${maxChunkBytes}`);
-    const entry = entryOf(name, 'float32');
+  async function* readTensorChunks(name: string, maxChunkBytes: number, as: ChunkType = 'float32'): AsyncIterable<Float32Array | Float64Array> {
+    const outputBytes = as === 'float64' ? 8 : 4;
+    if (!(maxChunkBytes >= outputBytes)) throw new RangeError(`maxChunkBytes must be at least ${outputBytes} (one ${as}), not ${maxChunkBytes}`);
+    const entry = entryOf(name, as);
     const count = elementCount(entry.shape);
-    const elementsPerChunk = Math.floor(maxChunkBytes / 4);
+    const elementsPerChunk = Math.floor(maxChunkBytes / outputBytes);
     const inMemory = source.inMemory?.get(entry.name);
     const size = dtypeSize(entry.dtype);
     // NOTE: tensors held in memory or stored in pieces are decoded whole and then sliced.
     if (inMemory !== undefined || size === undefined || source.segments?.has(entry.name)) {
-      const values = await readTensor(name, 'float32');
+      const values = as === 'float64' ? await readTensor(name, 'float64') : await readTensor(name, 'float32');
       for (let start = 0; start < count; start += elementsPerChunk) yield values.slice(start, start + elementsPerChunk);
       return;
     }
     const file = await fileOf(entry);
+    const target = as === 'float64' ? Float64Array : Float32Array;
     for (let start = 0; start < count; start += elementsPerChunk) {
       const chunkCount = Math.min(elementsPerChunk, count - start);
       const bytes = await file.read(entry.offset + start * size, chunkCount * size, `tensor "${entry.name}"`);
-      yield decodeToFloat(bytes, entry.dtype, chunkCount, Float32Array) as Float32Array;
+      yield decodeToFloat(bytes, entry.dtype, chunkCount, target);
     }
   }
 
@@ -108,7 +110,7 @@ export function createTensorCheckpoint(source: TensorCheckpointSource, main: Ran
     tensors: source.tensors,
     metadata: source.metadata,
     readTensor,
-    readTensorChunks,
+    readTensorChunks: readTensorChunks as Checkpoint['readTensorChunks'],
     async close(): Promise<void> {
       if (closed) return;
       closed = true;

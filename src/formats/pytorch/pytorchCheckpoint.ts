@@ -3,10 +3,10 @@
 // inflated from the record's start on every read.
 import {
   CheckpointError, elementCount,
-  type Checkpoint, type CheckpointFormat, type PickleReport, type StoredTensor, type TensorEntry,
+  type Checkpoint, type ChunkType, type CheckpointFormat, type PickleReport, type StoredTensor, type TensorEntry,
 } from '../checkpoint';
-import { collectBytes, float32ChunksFromByteStream, sliceByteStream, type StreamSource } from '../byteStreams';
-import { checkWholeReadSize, readContiguousFloat32Chunks, type ByteOrder } from '../contiguousChunks';
+import { collectBytes, floatChunksFromByteStream, sliceByteStream, type StreamSource } from '../byteStreams';
+import { checkWholeReadSize, elementsPerChunk, readContiguousChunks, type ByteOrder } from '../contiguousChunks';
 import { decodeStored, decodeToFloat, dtypeSize, swapByteOrder } from '../dtype';
 import type { RandomAccessFile } from '../fileRange';
 import { gatherStrided, type CompressedSpan, type PlacedTensor } from './tensors';
@@ -41,21 +41,24 @@ export class PytorchCheckpoint implements Checkpoint {
     return decodeToFloat(bytes, dtype, count, as === 'float32' ? Float32Array : Float64Array);
   }
 
-  async *readTensorChunks(name: string, maxChunkBytes: number): AsyncIterable<Float32Array> {
+  readTensorChunks(name: string, maxChunkBytes: number, as?: 'float32'): AsyncIterable<Float32Array>;
+  readTensorChunks(name: string, maxChunkBytes: number, as: 'float64'): AsyncIterable<Float64Array>;
+  readTensorChunks(name: string, maxChunkBytes: number, as?: ChunkType): AsyncIterable<Float32Array | Float64Array>;
+  async *readTensorChunks(name: string, maxChunkBytes: number, as: ChunkType = 'float32'): AsyncIterable<Float32Array | Float64Array> {
     const tensor = this.find(name);
     this.assertReadable(tensor);
     if (tensor.contiguous && tensor.compressed !== undefined) {
       const { entry } = tensor;
-      yield* float32ChunksFromByteStream(this.inflateSpan(entry, tensor.compressed), entry.dtype, elementCount(entry.shape), maxChunkBytes, this.byteOrder);
+      yield* floatChunksFromByteStream(this.inflateSpan(entry, tensor.compressed), entry.dtype, elementCount(entry.shape), maxChunkBytes, this.byteOrder, as);
       return;
     }
     if (tensor.contiguous) {
-      yield* readContiguousFloat32Chunks(this.file, tensor.entry, maxChunkBytes, this.byteOrder);
+      yield* readContiguousChunks(this.file, tensor.entry, maxChunkBytes, this.byteOrder, as);
       return;
     }
     // NOTE: a strided view is gathered whole before chunking, so it needs memory for the whole tensor.
-    const values = await this.readTensor(name, 'float32');
-    const step = Math.max(1, Math.floor(maxChunkBytes / 4));
+    const values = as === 'float64' ? await this.readTensor(name, 'float64') : await this.readTensor(name, 'float32');
+    const step = elementsPerChunk(maxChunkBytes, as);
     for (let first = 0; first < values.length; first += step) yield values.slice(first, first + step);
   }
 

@@ -1,9 +1,9 @@
 // A Checkpoint over safetensors files: every tensor is one contiguous little-endian span of an open file.
 import {
   CheckpointError, elementCount,
-  type Checkpoint, type CheckpointFormat, type StoredTensor, type TensorEntry,
+  type Checkpoint, type ChunkType, type CheckpointFormat, type StoredTensor, type TensorEntry,
 } from '../checkpoint';
-import { checkWholeReadSize, readContiguousFloat32Chunks, storedBytesToFloat32 } from '../contiguousChunks';
+import { checkWholeReadSize, readContiguousChunks, storedBytesToFloat32 } from '../contiguousChunks';
 import { decodeStored, decodeToFloat } from '../dtype';
 import type { RandomAccessFile } from '../fileRange';
 
@@ -41,9 +41,12 @@ export class SafetensorsCheckpoint implements Checkpoint {
     return { dtype: entry.dtype, shape: entry.shape, data: decodeStored(bytes, entry.dtype, count) };
   }
 
-  readTensorChunks(name: string, maxChunkBytes: number): AsyncIterable<Float32Array> {
+  readTensorChunks(name: string, maxChunkBytes: number, as?: 'float32'): AsyncIterable<Float32Array>;
+  readTensorChunks(name: string, maxChunkBytes: number, as: 'float64'): AsyncIterable<Float64Array>;
+  readTensorChunks(name: string, maxChunkBytes: number, as?: ChunkType): AsyncIterable<Float32Array | Float64Array>;
+  readTensorChunks(name: string, maxChunkBytes: number, as: ChunkType = 'float32'): AsyncIterable<Float32Array | Float64Array> {
     const { entry, file } = this.locate(name);
-    return readContiguousFloat32Chunks(file, entry, maxChunkBytes);
+    return readContiguousChunks(file, entry, maxChunkBytes, 'little', as);
   }
 
   async close(): Promise<void> {

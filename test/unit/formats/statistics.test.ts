@@ -68,6 +68,15 @@ function testTensors(): NamedTensor[] {
   extremes[1] = -3.4028234663852886e38;
   extremes[2] = 1e-45;
   extremes[3] = -1e-40;
+  // F64 values that float32 would round, overflow or flush to zero, and integers beyond float32's 2^24.
+  const doubles = new Float64Array(10_007);
+  for (let i = 0; i < doubles.length; i++) doubles[i] = (random() - 0.5) * 10 ** Math.floor(random() * 600 - 300);
+  doubles.set([1e300, -1e300, 5e-324, 0.1, NaN, Infinity], 0);
+  const wideIntegers = new Int32Array(5_003);
+  for (let i = 0; i < wideIntegers.length; i++) wideIntegers[i] = Math.floor((random() - 0.5) * 2 ** 31);
+  const longIntegers = new BigInt64Array(5_003);
+  for (let i = 0; i < longIntegers.length; i++) longIntegers[i] = BigInt(Math.floor((random() - 0.5) * 2 ** 53));
+  longIntegers[0] = 2n ** 40n + 1n;
   const allNaN = new Float32Array(1000).fill(NaN);
   allNaN[3] = Infinity;
   return [
@@ -77,6 +86,9 @@ function testTensors(): NamedTensor[] {
     { name: 'integers', dtype: 'I32', shape: [4_321], data: integers },
     { name: 'grid', dtype: 'F32', shape: [600_001], data: grid },
     { name: 'extremes', dtype: 'F32', shape: [1_003], data: extremes },
+    { name: 'doubles', dtype: 'F64', shape: [10_007], data: doubles },
+    { name: 'wide_integers', dtype: 'I32', shape: [5_003], data: wideIntegers },
+    { name: 'long_integers', dtype: 'I64', shape: [5_003], data: longIntegers },
     { name: 'all_nan', dtype: 'F32', shape: [10, 100], data: allNaN },
     { name: 'empty', dtype: 'F32', shape: [0, 4], data: new Float32Array(0) },
     { name: 'constant', dtype: 'F32', shape: [33], data: new Float32Array(33).fill(-2.5) },
@@ -92,13 +104,21 @@ data = open(sys.argv[1], 'rb').read()
 n = int.from_bytes(data[:8], 'little')
 header = json.loads(data[8:8 + n])
 header.pop('__metadata__', None)
-kinds = {'F64': '<f8', 'F32': '<f4', 'F16': '<f2', 'I32': '<i4'}
+kinds = {'F64': '<f8', 'F32': '<f4', 'F16': '<f2', 'I32': '<i4', 'I64': '<i8'}
+# The product reads F64 and 32- and 64-bit integers as float64 and everything else as float32, both exactly.
+wide = {'F64', 'I32', 'I64'}
 def number(x):
-    return None if np.isnan(x) else float(x)
+    # JSON has no NaN or infinity: NaN becomes null and an infinity its sign as a string.
+    if np.isnan(x):
+        return None
+    if np.isinf(x):
+        return 'inf' if x > 0 else '-inf'
+    return float(x)
 result = {}
 for name, info in header.items():
     begin, end = info['data_offsets']
-    a = np.frombuffer(data[8 + n + begin:8 + n + end], dtype=kinds[info['dtype']]).astype(np.float32)
+    a = np.frombuffer(data[8 + n + begin:8 + n + end], dtype=kinds[info['dtype']])
+    a = a.astype(np.float64 if info['dtype'] in wide else np.float32)
     finite = a[np.isfinite(a)].astype(np.float64)
     if finite.size:
         counts, edges = np.histogram(finite, bins=64, range=(finite.min(), finite.max()))
@@ -112,11 +132,14 @@ for name, info in header.items():
 print(json.dumps(result))
 `;
 
+/** A NumPy number: null for NaN, 'inf' or '-inf' for an infinity. */
+type ReferenceNumber = number | null | 'inf' | '-inf';
+
 interface Reference {
-  min: number | null;
-  max: number | null;
-  mean: number | null;
-  std: number | null;
+  min: ReferenceNumber;
+  max: ReferenceNumber;
+  mean: ReferenceNumber;
+  std: ReferenceNumber;
   nan: number;
   inf: number;
   zeros: number;
@@ -125,9 +148,13 @@ interface Reference {
   counts: number[];
 }
 
-function assertClose(actual: number, expected: number | null, tolerance: number, label: string): void {
+function assertClose(actual: number, expected: ReferenceNumber, tolerance: number, label: string): void {
   if (expected === null) {
     assert.ok(Number.isNaN(actual), `${label}: expected NaN, got ${actual}`);
+    return;
+  }
+  if (expected === 'inf' || expected === '-inf') {
+    assert.equal(actual, expected === 'inf' ? Infinity : -Infinity, label);
     return;
   }
   const scale = Math.max(Math.abs(expected), Number.MIN_VALUE);
