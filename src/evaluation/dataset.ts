@@ -11,7 +11,7 @@ export interface Dataset {
   readonly labels: Float64Array;
 }
 
-const INTEGER_DTYPES = new Set(['I64', 'I32', 'I16', 'I8', 'U8']);
+const INTEGER_DTYPES = new Set(['I64', 'I32', 'I16', 'I8', 'U64', 'U32', 'U16', 'U8']);
 
 /** Reads `inputName` and `labelName` from `path`, checking that there is one integer label per sample. */
 export async function loadDataset(path: string, inputName: string, labelName: string): Promise<Dataset> {

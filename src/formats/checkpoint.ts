@@ -4,7 +4,7 @@
 /** Element types, named as safetensors names them, for every format. GGUF quantized types keep their GGUF names. */
 export type SafetensorsDType =
   | 'F64' | 'F32' | 'F16' | 'BF16' | 'F8_E4M3' | 'F8_E5M2'
-  | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
+  | 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL';
 
 export type DType = SafetensorsDType | (string & {});
 
@@ -62,8 +62,9 @@ export interface StoredTensor {
   readonly shape: readonly number[];
   /**
    * F64 → Float64Array, F32 → Float32Array, F16 and BF16 → Uint16Array of raw bit patterns,
-   * I64 → BigInt64Array, I32 → Int32Array, I16 → Int16Array, I8 → Int8Array,
-   * U8, BOOL, F8_E4M3, F8_E5M2 → Uint8Array, quantized GGUF types → Uint8Array of raw blocks.
+   * I64 → BigInt64Array, I32 → Int32Array, I16 → Int16Array, I8 → Int8Array, U64 → BigUint64Array,
+   * U32 → Uint32Array, U16 → Uint16Array, U8, BOOL, F8_E4M3, F8_E5M2 → Uint8Array, quantized GGUF types →
+   * Uint8Array of raw blocks.
    * Always little-endian host order, whatever the file's byte order.
    */
   readonly data: ArrayBufferView;

@@ -4,7 +4,7 @@ import { widenHalfFloats } from './wasmKernels/kernels';
 
 const BYTES_PER_ELEMENT: Record<SafetensorsDType, number> = {
   F64: 8, F32: 4, F16: 2, BF16: 2, F8_E4M3: 1, F8_E5M2: 1,
-  I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
 };
 
 export function isSafetensorsDType(dtype: string): dtype is SafetensorsDType {
@@ -107,7 +107,8 @@ type FloatArrayConstructor = Float32ArrayConstructor | Float64ArrayConstructor;
 
 /**
  * Decodes `count` elements of little-endian stored bytes into a new Float32Array or Float64Array.
- * `bytes` may start at any alignment. Integers and booleans convert by value; I64 values beyond 2^53 lose precision.
+ * `bytes` may start at any alignment. Integers convert by value, and I64 and U64 values beyond 2^53 lose precision.
+ * A BOOL byte converts to 1 when it is not zero, as torch and NumPy read any non-zero byte as true.
  * Throws for quantized types, which have no element-wise decoding here.
  */
 export function decodeToFloat(bytes: Uint8Array, dtype: DType, count: number, target: FloatArrayConstructor): Float32Array | Float64Array {
@@ -131,8 +132,11 @@ export function decodeIntoFloat<T extends Float32Array | Float64Array>(bytes: Ui
     case 'I32': for (let i = 0; i < count; i++) out[i] = view.getInt32(i * 4, true); break;
     case 'I16': for (let i = 0; i < count; i++) out[i] = view.getInt16(i * 2, true); break;
     case 'I8': for (let i = 0; i < count; i++) out[i] = view.getInt8(i); break;
-    case 'U8':
-    case 'BOOL': for (let i = 0; i < count; i++) out[i] = bytes[i]; break;
+    case 'U64': for (let i = 0; i < count; i++) out[i] = Number(view.getBigUint64(i * 8, true)); break;
+    case 'U32': for (let i = 0; i < count; i++) out[i] = view.getUint32(i * 4, true); break;
+    case 'U16': for (let i = 0; i < count; i++) out[i] = view.getUint16(i * 2, true); break;
+    case 'U8': for (let i = 0; i < count; i++) out[i] = bytes[i]; break;
+    case 'BOOL': for (let i = 0; i < count; i++) out[i] = bytes[i] === 0 ? 0 : 1; break;
     default: throw new Error(`cannot convert dtype ${dtype} to floating point`);
   }
   return out;
@@ -185,6 +189,9 @@ export function decodeStored(bytes: Uint8Array, dtype: DType, count: number): Ar
     case 'I32': return new Int32Array(buffer);
     case 'I16': return new Int16Array(buffer);
     case 'I8': return new Int8Array(buffer);
+    case 'U64': return new BigUint64Array(buffer);
+    case 'U32': return new Uint32Array(buffer);
+    case 'U16': return new Uint16Array(buffer);
     default: return copy;
   }
 }

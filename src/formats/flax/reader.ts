@@ -22,7 +22,7 @@ const MAX_DIMENSIONS = 64;
 /** NumPy dtype names (`dtype.name`) and their safetensors names; other dtypes keep their NumPy name. */
 const DTYPE_BY_NUMPY_NAME: Readonly<Record<string, DType>> = {
   float64: 'F64', float32: 'F32', float16: 'F16', bfloat16: 'BF16', float8_e4m3fn: 'F8_E4M3', float8_e5m2: 'F8_E5M2',
-  int64: 'I64', int32: 'I32', int16: 'I16', int8: 'I8', uint8: 'U8', bool: 'BOOL',
+  int64: 'I64', int32: 'I32', int16: 'I16', int8: 'I8', uint64: 'U64', uint32: 'U32', uint16: 'U16', uint8: 'U8', bool: 'BOOL',
 };
 const ITEM_SIZE_BY_NUMPY_NAME: Readonly<Record<string, number>> = {
   float64: 8, float32: 4, float16: 2, bfloat16: 2, float8_e4m3fn: 1, float8_e5m2: 1, int64: 8, int32: 4, int16: 2,
