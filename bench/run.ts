@@ -5,6 +5,7 @@ import { main as diff } from './diff';
 import { main as evaluation } from './evaluation';
 import { main as formats } from './formats';
 import { main as linearAssignment } from './linearAssignment';
+import { main as onnxListing } from './onnxListing';
 import { main as pytorchListing } from './pytorchListing';
 import { main as wasmKernels } from './wasmKernels';
 import { main as weightMatching } from './weightMatching';
@@ -13,6 +14,7 @@ const benchmarks: Record<string, () => void | Promise<void>> = {
   formats: () => formats([]),
   wasmKernels: () => wasmKernels([]),
   pytorchListing: () => pytorchListing([]),
+  onnxListing: () => onnxListing([]),
   linearAssignment: () => linearAssignment([]),
   weightMatching: () => weightMatching([]),
   evaluation: () => evaluation([]),

@@ -1,10 +1,10 @@
 // ONNX models as checkpoints: the graph's initializers are the tensors.
 //
-// Memory: the model file is read once and decoded with onnx-proto. protobufjs 6.11 (onnx-proto's copy) decodes
-// raw_data as views into the file's bytes, so decoding copies no tensor data. The reader keeps only the tensor entries (byte offsets into the
-// file) and the graph summary, so the file's bytes and the decoded model become garbage once `openOnnx` returns.
-// Tensor reads then go straight to each tensor's bytes on disk. External data files are never read at open: only
-// their sizes are checked.
+// Memory: opening reads the model file in bounded pieces (modelScan.ts). It skips the initializers' raw_data and
+// large typed data fields, recording where they lie, and decodes the rest of the model with onnx-proto. The reader
+// keeps only the tensor entries (byte offsets into the file), the graph summary and the small typed fields decoded
+// at open. Tensor reads then go straight to each tensor's bytes on disk. External data files are never read at
+// open: only their sizes are checked.
 import { realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix, sep, win32 } from 'node:path';
 import { onnx } from 'onnx-proto';
@@ -14,9 +14,10 @@ import { isSafetensorsDType } from '../dtype';
 import { RandomAccessFile } from '../fileRange';
 import { dtypeOfOnnxType, onnxElementSize, onnxTypeName } from './dataTypes';
 import { metadataProps, summarizeGraph } from './graphSummary';
-import { decodeModel, locateInitializers, readModelBytes, type InitializerFields } from './modelFile';
+import { scanModel, type ScannedInitializer, type TypedFieldsOnDemand } from './modelScan';
 import { createTensorCheckpoint } from './tensorCheckpoint';
 import { checkFileHolds, hasTypedData, tensorShape, typedDataBytes } from './tensorProto';
+import { withTypedFieldsOnDemand } from './typedOnDemand';
 
 export { loadOnnxModel } from './modelFile';
 export { readTensorProtoFile } from './tensorProto';
@@ -24,17 +25,16 @@ export { readTensorProtoFile } from './tensorProto';
 export async function openOnnx(path: string): Promise<Checkpoint> {
   const main = await RandomAccessFile.open(path);
   try {
-    const bytes = await readModelBytes(path);
-    const model = decodeModel(path, bytes);
+    const { model, initializers: located } = await scanModel(path, main);
     // Decoded messages are class instances whose scalar fields hold defaults, unlike the optional I* interfaces.
     const initializers = (model.graph?.initializer ?? []) as onnx.TensorProto[];
-    const located = locateInitializers(path, bytes);
     if (located.length !== initializers.length) {
       throw new CheckpointError(path, `found ${located.length} initializer fields but decoded ${initializers.length}; the file is corrupt`);
     }
 
     const tensors: TensorEntry[] = [];
     const inMemory = new Map<string, Uint8Array>();
+    const onDemand = new Map<string, TypedFieldsOnDemand>();
     const seen = new Set<string>();
     for (let index = 0; index < initializers.length; index++) {
       const tensor = initializers[index];
@@ -42,12 +42,13 @@ export async function openOnnx(path: string): Promise<Checkpoint> {
         throw new CheckpointError(path, `initializer "${tensor.name}" appears twice; the model is invalid`, { tensor: tensor.name });
       }
       seen.add(tensor.name);
-      const entry = await initializerEntry(path, tensor, located[index], inMemory);
+      const entry = await initializerEntry(path, tensor, located[index], inMemory, onDemand);
       tensors.push(entry);
     }
 
     const metadata = { graph: summarizeGraph(model), metadataProps: metadataProps(model) };
-    return createTensorCheckpoint({ path, format: 'onnx', tensors, metadata, inMemory, checkReadable: checkReadable(path) }, main);
+    const checkpoint = createTensorCheckpoint({ path, format: 'onnx', tensors, metadata, inMemory, checkReadable: checkReadable(path) }, main);
+    return onDemand.size === 0 ? checkpoint : withTypedFieldsOnDemand(checkpoint, main, onDemand, checkReadable(path));
   } catch (error) {
     await main.close();
     throw error;
@@ -65,8 +66,9 @@ function checkReadable(path: string) {
 async function initializerEntry(
   path: string,
   tensor: onnx.TensorProto,
-  fields: InitializerFields,
+  fields: ScannedInitializer,
   inMemory: Map<string, Uint8Array>,
+  onDemand: Map<string, TypedFieldsOnDemand>,
 ): Promise<TensorEntry> {
   const name = tensor.name;
   const shape = tensorShape(tensor, path);
@@ -92,10 +94,12 @@ async function initializerEntry(
     return { name, dtype, shape, offset: fields.rawData.valueStart, length };
   }
 
-  // Typed fields (float_data, int64_data, …) are varint or fixed-width lists, not the stored layout, so they are
-  // converted at open and kept in memory. Exporters use them only for small tensors. The entry's offset and length
-  // span the encoded field.
-  if (hasTypedData(tensor) && isSafetensorsDType(dtype)) {
+  // Typed fields (float_data, int64_data, …) are varint or fixed-width lists, not the stored layout. Small ones are
+  // converted at open and kept in memory, and larger ones are converted on each read. Exporters use them only for
+  // small tensors. The entry's offset and length span the first encoded field.
+  if (fields.typedOnDemand !== undefined && isSafetensorsDType(dtype)) {
+    onDemand.set(name, fields.typedOnDemand);
+  } else if (hasTypedData(tensor) && isSafetensorsDType(dtype)) {
     inMemory.set(name, typedDataBytes(tensor, path));
   } else if (expected !== 0 && isSafetensorsDType(dtype)) {
     throw new CheckpointError(path, `initializer "${name}" (${describe}) has no data; the model is invalid`, { tensor: name });
