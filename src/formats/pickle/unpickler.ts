@@ -6,7 +6,7 @@ import { CheckpointError, type PickleGlobal, type PickleReport } from '../checkp
 import { classifyGlobal } from './globals';
 import {
   depthOf, isPickleObject,
-  type PickleCall, type PickleDict, type PickleObject, type PickleSequence, type PickleValue,
+  type PickleCall, type PickleDict, type PickleFloat, type PickleObject, type PickleSequence, type PickleValue,
 } from './values';
 
 /** Maximum values on the stack, marks included. */
@@ -53,17 +53,66 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): UnpickleR
   return new PickleMachine(bytes, options).run();
 }
 
+/** Origin of a pickle, where it changes the verdict. */
+export interface PickleSource {
+  /**
+   * True for a TorchScript archive (one with `code/` records), where torch.jit.load resolves `__torch__.*` classes
+   * from those records. Elsewhere no Python module is named `__torch__`, so such a global is `unknown`.
+   */
+  readonly torchscriptArchive: boolean;
+}
+
 /**
  * Combines global verdicts: dangerous if any is, else unknown if any is unknown or a TorchScript class, else
- * safe. TorchScript classes also set `torchscript`.
+ * safe. TorchScript classes also set `torchscript`, but only in a TorchScript archive. Elsewhere they become
+ * `unknown` globals.
  */
-export function pickleReport(globals: readonly PickleGlobal[]): PickleReport {
-  const has = (verdict: PickleGlobal['verdict']) => globals.some((entry) => entry.verdict === verdict);
+export function pickleReport(globals: readonly PickleGlobal[], source: PickleSource = { torchscriptArchive: false }): PickleReport {
+  const judged = source.torchscriptArchive
+    ? globals
+    : globals.map((entry): PickleGlobal => (entry.verdict === 'torchscript-class' ? { ...entry, verdict: 'unknown' } : entry));
+  const has = (verdict: PickleGlobal['verdict']) => judged.some((entry) => entry.verdict === verdict);
   const torchscript = has('torchscript-class');
   let verdict: PickleReport['verdict'] = 'safe';
   if (has('dangerous')) verdict = 'dangerous';
   else if (has('unknown') || torchscript) verdict = 'unknown';
-  return torchscript ? { verdict, torchscript, globals } : { verdict, globals };
+  return torchscript ? { verdict, torchscript, globals: judged } : { verdict, globals: judged };
+}
+
+/** Most globals of each verdict that `riskyGlobalsNote` names. */
+const MAX_NOTED_GLOBALS = 5;
+
+/**
+ * Returns a clause naming the dangerous and unknown globals of `report`, to append to an error raised after
+ * unpickling, or an empty string when there are none. An error must not hide that the pickle is dangerous.
+ */
+export function riskyGlobalsNote(report: PickleReport): string {
+  const parts: string[] = [];
+  for (const verdict of ['dangerous', 'unknown'] as const) {
+    const names = report.globals.filter((entry) => entry.verdict === verdict).map((entry) => `${entry.module}.${entry.name}`);
+    if (names.length === 0) continue;
+    const shown = names.slice(0, MAX_NOTED_GLOBALS).join(', ');
+    const more = names.length > MAX_NOTED_GLOBALS ? ` and ${names.length - MAX_NOTED_GLOBALS} more` : '';
+    parts.push(`${verdict} globals ${shown}${more}`);
+  }
+  if (parts.length === 0) return '';
+  return `; the pickle also references ${parts.join(' and ')} (nothing was executed)`;
+}
+
+/**
+ * Runs `body`, which interprets or lays out an unpickled value, and appends `riskyGlobalsNote(report)` to any
+ * CheckpointError it raises.
+ */
+export async function withRiskyGlobalsNoted<T>(report: PickleReport, body: () => T | Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    const note = riskyGlobalsNote(report);
+    if (!(error instanceof CheckpointError) || note === '') throw error;
+    const prefix = `${error.file}: `;
+    const message = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+    throw new CheckpointError(error.file, `${message}${note}`, error.detail);
+  }
 }
 
 const OPCODE_NAMES: Record<number, string> = {
@@ -146,10 +195,10 @@ class PickleMachine {
       case 0x8b: this.push(this.longBytes(this.u32())); return; // LONG4
       case 0x49: this.push(this.intLine()); return; // INT
       case 0x4c: this.push(integer(this.decimal(this.asciiLine().replace(/L$/, '')))); return; // LONG
-      case 0x46: this.push(parseFloatLine(this.asciiLine())); return; // FLOAT
+      case 0x46: this.push(pickleFloat(parseFloatLine(this.asciiLine()))); return; // FLOAT
       case 0x47: { // BINFLOAT
         const raw = this.take(8);
-        this.push(new DataView(raw.buffer, raw.byteOffset, 8).getFloat64(0, false));
+        this.push(pickleFloat(new DataView(raw.buffer, raw.byteOffset, 8).getFloat64(0, false)));
         return;
       }
 
@@ -324,7 +373,7 @@ class PickleMachine {
       for (let i = 0; i < items.length; i += 2) {
         const key = items[i];
         const value = items[i + 1];
-        const scalarKey = isPickleObject(key) ? undefined : `${typeof key}:${String(key)}`;
+        const scalarKey = dictKeyText(key);
         const existing = scalarKey === undefined ? undefined : index.get(scalarKey);
         if (existing !== undefined) target.entries[existing][1] = value;
         else {
@@ -528,6 +577,19 @@ function latin1(bytes: Uint8Array): string {
   let text = '';
   for (let i = 0; i < bytes.length; i += 4096) text += String.fromCharCode(...bytes.subarray(i, i + 4096));
   return text;
+}
+
+function pickleFloat(value: number): PickleFloat {
+  return { kind: 'float', value, depth: 0 };
+}
+
+/**
+ * Index key of a scalar dict key, or undefined for other keys. A float shares the key of the equal int, since
+ * Python's dict treats 1 and 1.0 as one key.
+ */
+function dictKeyText(key: PickleValue): string | undefined {
+  if (isPickleObject(key)) return key.kind === 'float' ? `number:${String(key.value)}` : undefined;
+  return `${typeof key}:${String(key)}`;
 }
 
 function parseFloatLine(text: string): number {

@@ -1,11 +1,12 @@
 // Symbolic values an unpickled stream is made of. Nothing here refers to live Python objects: a global is only
 // its dotted name, and a call is only the callee and its arguments, so building these values executes nothing.
 
-/** Python ints become numbers while they are safe integers and bigints beyond that; floats become numbers. */
+/** Python ints become numbers while they are safe integers and bigints beyond that; floats become PickleFloat. */
 export type PickleValue = null | boolean | number | bigint | string | PickleObject;
 
 export type PickleObject =
   | PickleBytes
+  | PickleFloat
   | PickleSequence
   | PickleDict
   | PickleGlobalRef
@@ -22,6 +23,15 @@ interface PickleNode {
 export interface PickleBytes extends PickleNode {
   readonly kind: 'bytes';
   readonly data: Uint8Array;
+}
+
+/**
+ * A Python float. It stays apart from ints, which are plain numbers, so that an integral float such as 10.0 is
+ * not taken for an int where Python rejects floats (a tensor's size, stride or storage offset).
+ */
+export interface PickleFloat extends PickleNode {
+  readonly kind: 'float';
+  readonly value: number;
 }
 
 export interface PickleSequence extends PickleNode {

@@ -140,6 +140,7 @@ class Interpreter {
   private build(node: PickleObject, depth: number): PlainValue {
     switch (node.kind) {
       case 'bytes': return node.data;
+      case 'float': return node.value;
       case 'tuple': case 'list': return { kind: node.kind, items: node.items.map((item) => this.value(item, depth)) };
       case 'set': case 'frozenset': return { kind: 'set', items: node.items.map((item) => this.value(item, depth)) };
       case 'dict': {
@@ -267,7 +268,7 @@ class Interpreter {
       throw this.error(`a tensor's size (${shape.length} dims) and stride (${stride.length} dims) disagree; the file is corrupt`);
     }
     if (typeof offsetArg !== 'number' || !Number.isSafeInteger(offsetArg) || offsetArg < 0) {
-      throw this.error(`a tensor's storage offset ${String(offsetArg)} is not a non-negative integer; the file is corrupt`);
+      throw this.error(`a tensor's storage offset is ${describeScalar(offsetArg)}, where torch.load requires a non-negative integer; the file is corrupt`);
     }
     let dtype = storage.dtype;
     const dtypeArg = name.endsWith('_v3') ? node.args[6] ?? null : null;
@@ -313,8 +314,11 @@ class Interpreter {
       const inner = value.args[0];
       if (isPickleObject(inner) && inner.kind === 'tuple') items = inner.items;
     }
-    if (items === undefined || !items.every((item) => typeof item === 'number' && Number.isSafeInteger(item) && item >= 0)) {
-      throw this.error(`a tensor's ${what} is not a tuple of non-negative integers; the file is corrupt`);
+    if (items === undefined) throw this.error(`a tensor's ${what} is not a tuple of non-negative integers; the file is corrupt`);
+    const invalid = items.findIndex((item) => typeof item !== 'number' || !Number.isSafeInteger(item) || item < 0);
+    if (invalid >= 0) {
+      // Python floats reach here as PickleFloat objects, so an integral float such as 10.0 is rejected as well.
+      throw this.error(`a tensor's ${what} has ${describeScalar(items[invalid])} at index ${invalid}, where torch.load requires a non-negative integer; the file is corrupt`);
     }
     return items as number[];
   }
@@ -339,6 +343,16 @@ export function isScriptObject(value: PlainValue): value is ScriptObject {
 
 export function isTensorRef(value: PlainValue): value is TensorRef {
   return typeof value === 'object' && value !== null && !(value instanceof Uint8Array) && value.kind === 'tensor';
+}
+
+/** Describes a size, stride or offset value for an error message, e.g. "the float 10.0". */
+function describeScalar(value: PickleValue | undefined): string {
+  if (value !== undefined && isPickleObject(value) && value.kind === 'float') {
+    const text = Number.isInteger(value.value) ? value.value.toFixed(1) : String(value.value);
+    return `the float ${text}`;
+  }
+  if (value !== undefined && isPickleObject(value)) return `a ${value.kind}`;
+  return value === undefined ? 'nothing' : String(value);
 }
 
 /** `_codecs.encode(text, encoding)`: protocol 2 writes bytes as their Latin-1 text. */

@@ -3,6 +3,7 @@
 // `model_state_dict` or `model`; a bare state dict is the whole object.
 import { elementCount } from '../checkpoint';
 import { isPlainDict, isPlainList, isScriptObject, isTensorRef, type PlainDict, type PlainValue, type TensorRef } from './interpret';
+import type { PickleSource } from '../pickle/unpickler';
 import { layoutScriptModule, type ScriptClassLookup } from './scriptModuleLayout';
 import { storageElementSize } from './elementSize';
 
@@ -39,10 +40,11 @@ export const BARE_TENSOR_NAME = 'tensor';
 
 /**
  * Splits the unpickled root into named tensors and metadata. `scriptClasses` gives the declared members of
- * TorchScript classes, for archives whose root is a scripted module.
+ * TorchScript classes, for archives whose root is a scripted module. A `__torch__.*` root outside a TorchScript
+ * archive (`torchscriptArchive` false) is laid out like any other value.
  */
-export function layoutCheckpoint(root: PlainValue, scriptClasses?: ScriptClassLookup): CheckpointLayout {
-  if (isScriptObject(root)) return layoutScriptModule(root, scriptClasses);
+export function layoutCheckpoint(root: PlainValue, scriptClasses: ScriptClassLookup | undefined, source: PickleSource): CheckpointLayout {
+  if (isScriptObject(root) && source.torchscriptArchive) return layoutScriptModule(root, scriptClasses);
   const tensors: NamedTensorRef[] = [];
   const metadata: Record<string, unknown> = {};
   const budget: JsonBudget = { remaining: MAX_JSON_VALUES };

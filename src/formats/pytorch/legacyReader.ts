@@ -4,13 +4,13 @@
 import { CheckpointError, type Checkpoint, type PickleGlobal } from '../checkpoint';
 import type { ByteOrder } from '../contiguousChunks';
 import type { RandomAccessFile } from '../fileRange';
-import { PickleTruncatedError, pickleReport, unpickle, type UnpickleResult } from '../pickle/unpickler';
+import { PickleTruncatedError, pickleReport, unpickle, withRiskyGlobalsNoted, type UnpickleResult } from '../pickle/unpickler';
 import { isPickleObject, type PickleValue } from '../pickle/values';
 import { storageElementSize } from './elementSize';
 import { interpretPickle } from './interpret';
 import { layoutCheckpoint } from './layout';
 import { PytorchCheckpoint } from './pytorchCheckpoint';
-import { placeTensors, type StorageLocation } from './tensors';
+import { placeTensors, type PlacedTensor, type StorageLocation } from './tensors';
 
 /** torch.serialization.MAGIC_NUMBER. */
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
@@ -55,8 +55,18 @@ async function parseLegacy(file: RandomAccessFile, prefix: Uint8Array): Promise<
   const main = next(sysInfo.end, `the main pickle at byte ${sysInfo.end}`);
   const keyList = next(main.end, `the storage-key pickle at byte ${main.end}`);
 
+  // A legacy file is never a TorchScript archive. An error while interpreting or placing its values still names
+  // the dangerous globals of all five pickles.
+  const report = pickleReport(globals, { torchscriptArchive: false });
+  const { placed, metadata } = await withRiskyGlobalsNoted(report, () => placeLegacy(file, main, keyList, byteOrder));
+  return new PytorchCheckpoint(path, 'pytorch-legacy', file, placed, metadata, report, byteOrder);
+}
+
+/** Interprets the main pickle and places each storage listed after the storage-key pickle. */
+async function placeLegacy(file: RandomAccessFile, main: UnpickleResult, keyList: UnpickleResult, byteOrder: ByteOrder): Promise<{ placed: PlacedTensor[]; metadata: Record<string, unknown> }> {
+  const path = file.path;
   const interpreted = interpretPickle(main.value, path);
-  const layout = layoutCheckpoint(interpreted.value);
+  const layout = layoutCheckpoint(interpreted.value, undefined, { torchscriptArchive: false });
   const keys = isPickleObject(keyList.value) && keyList.value.kind === 'list' ? keyList.value.items : undefined;
   if (keys === undefined || !keys.every((key): key is string => typeof key === 'string')) {
     throw new CheckpointError(path, `the pickle at byte ${main.end} is not the list of storage keys a legacy torch.save file has there; the file is corrupt`, { offset: main.end });
@@ -83,21 +93,22 @@ async function parseLegacy(file: RandomAccessFile, prefix: Uint8Array): Promise<
     offset += 8 + byteLength;
   }
   const placed = placeTensors(path, layout.tensors, (key) => locations.get(key), () => `its data after the storage-key list at byte ${main.end}`);
-  return new PytorchCheckpoint(path, 'pytorch-legacy', file, placed, layout.metadata, pickleReport(globals), byteOrder);
+  return { placed, metadata: layout.metadata };
 }
 
 /**
  * Opens a pickle without torch.save's magic number (for example a file written by pickle.dump). It carries no
  * storages, so no tensor can be read, but its globals are still reported.
  */
-function openPlainPickle(file: RandomAccessFile, result: UnpickleResult, globals: PickleGlobal[]): Checkpoint {
-  const layout = layoutCheckpoint(interpretPickle(result.value, file.path).value);
+async function openPlainPickle(file: RandomAccessFile, result: UnpickleResult, globals: PickleGlobal[]): Promise<Checkpoint> {
+  const report = pickleReport(globals, { torchscriptArchive: false });
+  const layout = await withRiskyGlobalsNoted(report, () => layoutCheckpoint(interpretPickle(result.value, file.path).value, undefined, { torchscriptArchive: false }));
   const metadata: Record<string, unknown> = {
     ...layout.metadata,
     note: 'a plain pickle without the torch.save magic number; it contains no tensor data',
   };
   if (layout.tensors.length > 0) metadata.unreadableTensors = layout.tensors.map(({ name }) => name);
-  return new PytorchCheckpoint(file.path, 'pytorch-legacy', file, [], metadata, pickleReport(globals), 'little');
+  return new PytorchCheckpoint(file.path, 'pytorch-legacy', file, [], metadata, report, 'little');
 }
 
 function dictValue(value: PickleValue, key: string): PickleValue | undefined {

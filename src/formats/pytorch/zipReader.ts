@@ -1,11 +1,12 @@
 // Opens PyTorch's zip format (torch.save since 1.6): `<archive>/data.pkl` contains the pickled object, and each
 // storage's bytes are the record `<archive>/data/<key>`, normally stored uncompressed and 64-byte aligned.
-import { CheckpointError, type Checkpoint } from '../checkpoint';
+import { CheckpointError, type Checkpoint, type PickleGlobal } from '../checkpoint';
 import type { ByteOrder } from '../contiguousChunks';
 import type { RandomAccessFile } from '../fileRange';
-import { pickleReport, unpickle } from '../pickle/unpickler';
+import { pickleReport, unpickle, withRiskyGlobalsNoted } from '../pickle/unpickler';
+import { storageElementSize } from './elementSize';
 import { interpretPickle, isScriptObject, type ScriptObject } from './interpret';
-import { layoutCheckpoint } from './layout';
+import { layoutCheckpoint, type NamedTensorRef } from './layout';
 import { parseScriptClassMembers, scriptClassSource, type ScriptClassMembers } from './scriptClassMembers';
 import type { ScriptClassLookup } from './scriptModuleLayout';
 import { PytorchCheckpoint } from './pytorchCheckpoint';
@@ -35,18 +36,74 @@ async function openListed(file: RandomAccessFile, listing: ZipListing): Promise<
   const pickleBytes = await readRecord(file, listing, pickleRecord);
   const fileOffset = pickleRecord.compressionMethod === 0 ? await recordDataOffset(file, pickleRecord) : undefined;
   const { value, globals } = unpickle(pickleBytes, { file: path, label: pickleRecord.name, ...(fileOffset === undefined ? {} : { fileOffset }) });
-  const root = interpretPickle(value, path).value;
-  const scriptClasses = isScriptObject(root) ? await readScriptClasses(file, listing, prefix, root) : undefined;
-  const layout = layoutCheckpoint(root, scriptClasses);
+  const torchscriptArchive = [...listing.records.keys()].some((name) => name.startsWith(`${prefix}code/`));
+  const constantsGlobals = torchscriptArchive ? await readConstantsGlobals(file, listing, prefix) : [];
+  const report = pickleReport(mergeGlobals(globals, constantsGlobals), { torchscriptArchive });
 
-  const records = new Map<string, ZipRecord>();
-  for (const { tensor } of layout.tensors) {
-    const record = listing.records.get(`${prefix}data/${tensor.storage.key}`);
-    if (record !== undefined) records.set(tensor.storage.key, record);
+  // An error while interpreting or placing the pickle's values still names its dangerous globals.
+  const { placed, metadata } = await withRiskyGlobalsNoted(report, async () => {
+    const root = interpretPickle(value, path).value;
+    const scriptClasses = torchscriptArchive && isScriptObject(root) ? await readScriptClasses(file, listing, prefix, root) : undefined;
+    const layout = layoutCheckpoint(root, scriptClasses, { torchscriptArchive });
+
+    const records = new Map<string, ZipRecord>();
+    for (const { tensor } of layout.tensors) {
+      const record = listing.records.get(`${prefix}data/${tensor.storage.key}`);
+      if (record !== undefined) records.set(tensor.storage.key, record);
+    }
+    const locations = await locateRecords(file, listing, records);
+    checkRecordSizes(path, layout.tensors, locations, records);
+    const expectedAt = (key: string) => `its zip record ${prefix}data/${key}`;
+    return { placed: placeTensors(path, layout.tensors, (key) => locations.get(key), expectedAt), metadata: layout.metadata };
+  });
+  return new PytorchCheckpoint(path, 'pytorch-zip', file, placed, metadata, report, byteOrder, () => listing.zip.close());
+}
+
+/**
+ * Unpickles `<prefix>constants.pkl`, which torch.jit.load also unpickles, and returns its globals. Nothing in it
+ * is executed or interpreted. readRecord rejects a record over MAX_INFLATED_BYTES.
+ */
+async function readConstantsGlobals(file: RandomAccessFile, listing: ZipListing, prefix: string): Promise<readonly PickleGlobal[]> {
+  const record = listing.records.get(`${prefix}constants.pkl`);
+  if (record === undefined) return [];
+  const bytes = await readRecord(file, listing, record);
+  const fileOffset = record.compressionMethod === 0 ? await recordDataOffset(file, record) : undefined;
+  return unpickle(bytes, { file: file.path, label: record.name, ...(fileOffset === undefined ? {} : { fileOffset }) }).globals;
+}
+
+/** Appends the globals of `extra` that `first` lacks. */
+function mergeGlobals(first: readonly PickleGlobal[], extra: readonly PickleGlobal[]): PickleGlobal[] {
+  const merged = [...first];
+  for (const entry of extra) {
+    if (!merged.some((seen) => seen.module === entry.module && seen.name === entry.name)) merged.push(entry);
   }
-  const locations = await locateRecords(file, listing, records);
-  const placed = placeTensors(path, layout.tensors, (key) => locations.get(key), (key) => `its zip record ${prefix}data/${key}`);
-  return new PytorchCheckpoint(path, 'pytorch-zip', file, placed, layout.metadata, pickleReport(globals), byteOrder, () => listing.zip.close());
+  return merged;
+}
+
+/**
+ * Checks that each storage record declares the byte size its persistent id gives (numel × element size), which is
+ * the size torch.save writes. Without this check, a deflated record that declares more bytes than it inflates to
+ * would be read as long as its tensors need no more than the real bytes.
+ */
+function checkRecordSizes(
+  path: string,
+  tensors: readonly NamedTensorRef[],
+  locations: ReadonlyMap<string, StorageLocation>,
+  records: ReadonlyMap<string, ZipRecord>,
+): void {
+  for (const { name, tensor } of tensors) {
+    const { storage } = tensor;
+    const record = records.get(storage.key);
+    const location = locations.get(storage.key);
+    if (record === undefined || location === undefined) continue;
+    const expected = storage.numel * storageElementSize(storage.dtype);
+    if (record.uncompressedSize === expected) continue;
+    throw new CheckpointError(
+      path,
+      `zip record ${record.name} declares ${record.uncompressedSize} uncompressed bytes, but tensor "${name}" uses it as storage "${storage.key}" of ${storage.numel} ${storage.dtype} elements (${expected} bytes); the file is corrupt`,
+      { tensor: name, offset: location.offset },
+    );
+  }
 }
 
 /** Finds each storage record's data offset. */

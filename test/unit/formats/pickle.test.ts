@@ -180,7 +180,7 @@ test('protocol 0 text opcodes', () => {
   assert.equal(firstKey, 'kA\n');
   assert.ok(isPickleObject(list));
   assert.ok(list.kind === 'list', 'a list node');
-  assert.deepEqual(list.items, [1, true, 123456789012345678901234567890n, -0.25, -7]);
+  assert.deepEqual(list.items, [1, true, 123456789012345678901234567890n, { kind: 'float', value: -0.25, depth: 0 }, -7]);
   assert.equal(unpickle(bytes([0x80, 2, 0x8a, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x2e]), options).value, -(2n ** 71n));
   assert.equal(unpickle(bytes([0x80, 2, 0x8a, 0, 0x2e]), options).value, 0);
   assert.equal(unpickle(bytes([0x80, 2, 0x8a, 1, 0xff, 0x2e]), options).value, -1);

@@ -87,11 +87,19 @@ function floatRecord(name: string, values: number[]): ZipRecordSource {
   return { name, data: new Uint8Array(new Float32Array(values).buffer) };
 }
 
+/**
+ * Writes a stored zip of `records` plus `archive/version`. The empty `archive/code/__torch__.py` record makes it a
+ * TorchScript archive without declaring any class, so every tensor attribute is listed.
+ */
 async function writeArchive(name: string, records: ZipRecordSource[]): Promise<string> {
   const path = join(folder, name);
   const handle = await open(path, 'w');
   try {
-    await writeStoredZip(handle, [...records, { name: 'archive/version', data: Uint8Array.from(ascii('3\n')) }]);
+    await writeStoredZip(handle, [
+      ...records,
+      { name: 'archive/code/__torch__.py', data: new Uint8Array(0) },
+      { name: 'archive/version', data: Uint8Array.from(ascii('3\n')) },
+    ]);
   } finally {
     await handle.close();
   }
@@ -241,13 +249,22 @@ test('classifyGlobal recognizes TorchScript names', () => {
 test('pickleReport flags torchscript as unknown', () => {
   const torchscriptClass = { module: '__torch__', name: 'Net', verdict: 'torchscript-class' } as const;
   const allowed = { module: 'torch', name: 'Size', verdict: 'allowed' } as const;
-  assert.equal(pickleReport([allowed, torchscriptClass]).verdict, 'unknown');
-  assert.equal(pickleReport([allowed, torchscriptClass]).torchscript, true);
-  assert.equal(pickleReport([torchscriptClass, { module: 'mylib', name: 'Config', verdict: 'unknown' }]).verdict, 'unknown');
-  assert.equal(pickleReport([torchscriptClass, { module: 'os', name: 'system', verdict: 'dangerous' }]).verdict, 'dangerous');
-  assert.equal(pickleReport([torchscriptClass, { module: 'os', name: 'system', verdict: 'dangerous' }]).torchscript, true);
-  assert.equal(pickleReport([allowed]).verdict, 'safe');
-  assert.equal(pickleReport([allowed]).torchscript, undefined);
+  const archive = { torchscriptArchive: true };
+  assert.equal(pickleReport([allowed, torchscriptClass], archive).verdict, 'unknown');
+  assert.equal(pickleReport([allowed, torchscriptClass], archive).torchscript, true);
+  assert.equal(pickleReport([torchscriptClass, { module: 'mylib', name: 'Config', verdict: 'unknown' }], archive).verdict, 'unknown');
+  assert.equal(pickleReport([torchscriptClass, { module: 'os', name: 'system', verdict: 'dangerous' }], archive).verdict, 'dangerous');
+  assert.equal(pickleReport([torchscriptClass, { module: 'os', name: 'system', verdict: 'dangerous' }], archive).torchscript, true);
+  assert.equal(pickleReport([allowed], archive).verdict, 'safe');
+  assert.equal(pickleReport([allowed], archive).torchscript, undefined);
+});
+
+test('pickleReport outside torchscript archives', () => {
+  const torchscriptClass = { module: '__torch__', name: 'Net', verdict: 'torchscript-class' } as const;
+  const report = pickleReport([torchscriptClass], { torchscriptArchive: false });
+  assert.equal(report.verdict, 'unknown');
+  assert.equal(report.torchscript, undefined);
+  assert.deepEqual(report.globals, [{ module: '__torch__', name: 'Net', verdict: 'unknown' }]);
 });
 
 test('pickleWarnings names TorchScript classes', () => {
