@@ -87,6 +87,11 @@ export function parseNpyHeader(preamble: NpyPreamble, headerBytes: Uint8Array, l
   if (typeof literal !== 'object' || literal === null || Array.isArray(literal)) {
     return fail(location, 'the .npy header is not a dict; the file is corrupt', preamble.headerStart);
   }
+  for (const key of ['descr', 'fortran_order', 'shape']) {
+    if (!Object.hasOwn(literal, key)) {
+      return fail(location, `the .npy header has no "${key}" key; NumPy always writes descr, fortran_order and shape, so the file is corrupt`, preamble.headerStart);
+    }
+  }
   const { descr, fortran_order: fortranOrder, shape } = literal;
   if (typeof descr !== 'string') {
     return fail(location, `the array has a structured dtype ${JSON.stringify(descr)}, which is not supported; save plain numeric arrays`, preamble.headerStart);

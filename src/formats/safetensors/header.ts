@@ -104,6 +104,25 @@ function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
+/** Describes what is wrong with a header "shape", or returns undefined when it is a list of sizes read exactly. */
+function describeShapeProblem(shape: unknown): string | undefined {
+  const isSize = (size: unknown): size is number => typeof size === 'number' && (Number.isInteger(size) || size === Infinity) && size >= 0;
+  if (!Array.isArray(shape) || !shape.every(isSize)) {
+    return `"shape" must be a list of non-negative integers, got ${JSON.stringify(shape)}`;
+  }
+  // JSON.parse rounds integers above 2^53 - 1 (and turns 1e400 into Infinity), so such a size cannot be trusted.
+  const tooLarge = shape.findIndex((size) => !Number.isSafeInteger(size));
+  if (tooLarge >= 0) {
+    const size = shape[tooLarge] === Infinity ? 'infinite' : `about ${BigInt(shape[tooLarge])}`;
+    return `"shape" dimension ${tooLarge} is ${size}, beyond 2^53 - 1, the largest size read exactly`;
+  }
+  const elements = shape.reduce((product, size) => product * size, 1);
+  if (elements > Number.MAX_SAFE_INTEGER) {
+    return `"shape" ${JSON.stringify(shape)} has about ${elements.toExponential(3)} elements, beyond 2^53 - 1, the largest element count read exactly`;
+  }
+  return undefined;
+}
+
 function parseEntry(path: string, name: string, value: unknown, bufferLength: number): RawEntry {
   const fail = (message: string): never => {
     throw new CheckpointError(path, `tensor "${name}": ${message}`, { tensor: name });
@@ -116,9 +135,8 @@ function parseEntry(path: string, name: string, value: unknown, bufferLength: nu
   if (!isSafetensorsDType(dtype)) {
     return fail(`unknown dtype "${dtype}"; supported dtypes are F64, F32, F16, BF16, F8_E4M3, F8_E5M2, I64, I32, I16, I8, U8 and BOOL`);
   }
-  if (!Array.isArray(shape) || !shape.every(isCount)) {
-    return fail(`"shape" must be a list of non-negative integers, got ${JSON.stringify(shape)}; the file is corrupt`);
-  }
+  const shapeProblem = describeShapeProblem(shape);
+  if (shapeProblem !== undefined) return fail(`${shapeProblem}; the file is corrupt`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
     return fail(`"data_offsets" must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offsets)}; the file is corrupt`);
   }
@@ -126,7 +144,7 @@ function parseEntry(path: string, name: string, value: unknown, bufferLength: nu
   if (end > bufferLength) {
     return fail(`data_offsets [${begin}, ${end}] end past the ${bufferLength}-byte data buffer; the file is truncated or corrupt`);
   }
-  // Products beyond 2^53 are inexact, but then they exceed any byte count a file can hold, so the check still fails.
+  // Byte counts beyond 2^53 are inexact, but then they exceed any byte count a file can hold, so the check still fails.
   const elements = (shape as number[]).reduce((product, size) => product * size, 1);
   const needed = elements * (dtypeSize(dtype) as number);
   if (end - begin !== needed) {
