@@ -5,7 +5,7 @@
 // keeps only the tensor entries (byte offsets into the file), the graph summary and the small typed fields decoded
 // at open. Tensor reads then go straight to each tensor's bytes on disk. External data files are never read at
 // open: only their sizes are checked.
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix, sep, win32 } from 'node:path';
 import { onnx } from 'onnx-proto';
 import type { Checkpoint, TensorEntry } from '../checkpoint';
@@ -153,8 +153,23 @@ function externalData(path: string, tensor: onnx.TensorProto, expected: number |
     );
   }
   const file = join(dirname(path), location);
+  if (isFolder(file)) {
+    throw new CheckpointError(
+      path,
+      `initializer "${name}": external data location "${location}" names a folder, not a file; set it to the data file's path relative to the model's folder`,
+      { tensor: name },
+    );
+  }
   assertInsideModelFolder(path, name, location, file);
   return { location, file, offset, length };
+}
+
+function isFolder(file: string): boolean {
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**

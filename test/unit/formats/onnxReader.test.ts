@@ -16,7 +16,8 @@ const PYTHON = '/usr/bin/python3';
 /**
  * Builds model.onnx in argv[1]: y = Relu(x · W1 + b1) · W2, where W1 is raw_data, b1 float_data, W2 external data
  * (weights.bin at offset 16), plus unused initializers in int64_data, float16 and bfloat16 int32_data and int8.
- * argv[2] picks a defect: "escape" and "absolute" external locations, "short-raw" raw_data.
+ * argv[2] picks a defect: "escape" and "absolute" external locations, "dot" and "folder" locations that name the
+ * model's folder and its empty subfolder data/, "short-raw" raw_data.
  * Prints each initializer's ONNX type, shape and the sha256 of its values (float32 for floats, int64 for integers).
  */
 const BUILD_MODEL = String.raw`
@@ -45,7 +46,8 @@ inits = [
 with open(os.path.join(out, "weights.bin"), "wb") as handle:
     handle.write(b"\x07" * 16 + W2.tobytes())
 w2 = TensorProto(name="W2", data_type=TensorProto.FLOAT, dims=[4, 2], data_location=TensorProto.EXTERNAL)
-location = {"escape": "../weights.bin", "absolute": os.path.join(out, "weights.bin")}.get(variant, "weights.bin")
+os.makedirs(os.path.join(out, "data"))
+location = {"escape": "../weights.bin", "absolute": os.path.join(out, "weights.bin"), "dot": ".", "folder": "data"}.get(variant, "weights.bin")
 for key, value in (("location", location), ("offset", "16"), ("length", "32")):
     entry = w2.external_data.add()
     entry.key, entry.value = key, value
@@ -243,6 +245,11 @@ test('short external data file is named', async () => {
 test('external location outside the folder is rejected', async () => {
   await assertOpenFails(buildModel('escape').path, /"W2".*"\.\.\/weights\.bin" leaves the model's folder/, 'W2');
   await assertOpenFails(buildModel('absolute').path, /"W2".*leaves the model's folder/, 'W2');
+});
+
+test('external location naming a folder is rejected', async () => {
+  await assertOpenFails(buildModel('dot').path, /"W2": external data location "\." names a folder, not a file/, 'W2');
+  await assertOpenFails(buildModel('folder').path, /"W2": external data location "data" names a folder, not a file/, 'W2');
 });
 
 test('external data behind a symbolic link is rejected', async () => {
