@@ -92,7 +92,7 @@ export function riskyGlobalsNote(report: PickleReport): string {
     const names = report.globals.filter((entry) => entry.verdict === verdict).map((entry) => `${entry.module}.${entry.name}`);
     if (names.length === 0) continue;
     const shown = names.slice(0, MAX_NOTED_GLOBALS).join(', ');
-    const more = names.length > MAX_NOTED_GLOBALS ? ` and ${names.length - MAX_NOTED_GLOBALS} more` : '';
+    const more = names.length > MAX_NOTED_GLOBALS ? ` plus ${names.length - MAX_NOTED_GLOBALS} more` : '';
     parts.push(`${verdict} globals ${shown}${more}`);
   }
   if (parts.length === 0) return '';

@@ -241,6 +241,16 @@ test('storage shorter than tensor extent', async () => {
   await expectError(path, /zip record [^ ]*data\/0 declares 16 uncompressed bytes, but tensor "w" uses it as storage "0" of 8 F32 elements \(32 bytes\)/, { tensor: 'w', offset: true });
 });
 
+test('storage numel shorter than tensor', async () => {
+  // The record matches the 4 elements its persistent id declares, but the tensor spans 8.
+  const pickle = Uint8Array.from([0x80, 2, 0x7d, 0x28, ...binunicode('w'), ...rebuildTensor('0', 4, 8), 0x75, 0x2e]);
+  const path = await writeZip('short_numel.pt', [
+    { name: 'archive/data.pkl', data: pickle },
+    { name: 'archive/data/0', data: new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer) },
+  ]);
+  await expectError(path, /tensor "w" \(F32 \[8\], storage offset 0\) needs bytes 0\.\.32 of storage "0" \(zip record archive\/data\/0\), which has only 16 bytes/, { tensor: 'w', offset: true });
+});
+
 test('legacy file cut inside a storage', async () => {
   const source = smallLegacy;
   const bytes = readFileSync(source);

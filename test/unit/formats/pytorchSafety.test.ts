@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointError, type Checkpoint } from '../../../src/formats/checkpoint';
 import { openNumpy } from '../../../src/formats/numpy/reader';
+import { pickleReport, riskyGlobalsNote } from '../../../src/formats/pickle/unpickler';
 import { openPytorch } from '../../../src/formats/pytorch/reader';
 
 let folder = '';
@@ -26,11 +27,11 @@ folder = sys.argv[1]
 path = lambda name: os.path.join(folder, name)
 torch.manual_seed(0)
 
-def rewrite(source, target, change=lambda name, data: data, method=zipfile.ZIP_STORED, level=None):
+def rewrite(source, target, change=lambda name, data: data, method=zipfile.ZIP_STORED, level=None, compressed='/data/'):
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, 'w') as zout:
         for info in zin.infolist():
             data = change(info.filename, zin.read(info.filename))
-            compress = method if '/data/' in info.filename else zipfile.ZIP_STORED
+            compress = method if compressed in info.filename else zipfile.ZIP_STORED
             zout.writestr(info.filename, data, compress_type=compress, compresslevel=level)
 
 def in_pickle(transform):
@@ -109,6 +110,15 @@ deflated[offset + info.compress_size - 8] ^= 0x40
 with open(path('bad_crc.pt'), 'wb') as handle:
     handle.write(deflated)
 
+# The same with data.pkl deflated and corrupt.
+rewrite(path('single.pt'), path('deflated_pickle.pt'), method=zipfile.ZIP_DEFLATED, level=0, compressed='data.pkl')
+info, offset = record_data_offset(path('deflated_pickle.pt'), 'single/data.pkl')
+with open(path('deflated_pickle.pt'), 'rb') as handle:
+    deflated = bytearray(handle.read())
+deflated[offset + info.compress_size - 20] ^= 0x01
+with open(path('bad_crc_pickle.pt'), 'wb') as handle:
+    handle.write(deflated)
+
 # A deflated record of 40 bytes whose local header and directory entry declare 400.
 with open(path('deflated.pt'), 'rb') as handle:
     deflated = bytearray(handle.read())
@@ -185,6 +195,19 @@ test('interpretation error names dangerous globals', async () => {
   }
 });
 
+test('riskyGlobalsNote lists five of each', () => {
+  const globals = [
+    ...['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((name) => ({ module: 'os', name, verdict: 'dangerous' as const })),
+    { module: 'mylib', name: 'Config', verdict: 'unknown' as const },
+    { module: 'torch', name: 'Size', verdict: 'allowed' as const },
+  ];
+  assert.equal(
+    riskyGlobalsNote(pickleReport(globals, { torchscriptArchive: false })),
+    '; the pickle also references dangerous globals os.a, os.b, os.c, os.d, os.e plus 2 more and unknown globals mylib.Config (nothing was executed)',
+  );
+  assert.equal(riskyGlobalsNote(pickleReport(globals.slice(-1), { torchscriptArchive: false })), '');
+});
+
 test('torch class outside torchscript archive', async () => {
   await withCheckpoint(join(folder, 'torch_class.pt'), async (checkpoint) => {
     assert.equal(checkpoint.pickle?.verdict, 'unknown');
@@ -246,6 +269,15 @@ test('deflated record with bad CRC-32', async () => {
     };
     await assert.rejects(chunks(), crcMessage);
   });
+});
+
+test('deflated data.pkl with bad CRC-32', async () => {
+  await withCheckpoint(join(folder, 'deflated_pickle.pt'), async (checkpoint) => {
+    assert.deepEqual(checkpoint.tensors.map((entry) => entry.name), ['w']);
+  });
+  const error = await openError(join(folder, 'bad_crc_pickle.pt'));
+  assert.match(error.message, /zip record single\/data\.pkl inflates to bytes whose CRC-32 is 0x[0-9a-f]{8}, but its zip directory entry declares 0x[0-9a-f]{8}/);
+  assert.equal(typeof error.detail.offset, 'number');
 });
 
 test('deflated record declaring extra bytes', async () => {
