@@ -8,6 +8,7 @@ import { openGguf } from './gguf/reader';
 import { openNumpy } from './numpy/reader';
 import { openOnnx } from './onnx/reader';
 import { openPytorch } from './pytorch/reader';
+import { assertRegularFile } from './regularFile';
 import { openSafetensors } from './safetensors/reader';
 import { openShardedSafetensors } from './safetensors/sharded';
 
@@ -32,9 +33,10 @@ export const CHECKPOINT_EXTENSIONS = [...OPENERS_BY_EXTENSION.map(([extension]) 
 
 /**
  * Opens a checkpoint lazily: only headers are read. Throws CheckpointError when the file is missing,
- * unreadable, or in no supported format.
+ * unreadable, not a regular file (a directory, FIFO, device or socket), or in no supported format.
  */
 export async function openCheckpoint(path: string): Promise<Checkpoint> {
+  await assertRegularFile(path);
   const name = basename(path).toLowerCase();
   const byExtension = OPENERS_BY_EXTENSION.find(([extension]) => name.endsWith(extension));
   if (byExtension) return byExtension[1](path);

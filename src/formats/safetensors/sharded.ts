@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { CheckpointError, type Checkpoint } from '../checkpoint';
 import { RandomAccessFile } from '../fileRange';
+import { assertRegularFile } from '../regularFile';
 import { SafetensorsCheckpoint, type LocatedTensor } from './checkpoint';
 import { readSafetensorsHeader } from './header';
 
@@ -27,6 +28,7 @@ export async function openShardedSafetensors(indexPath: string): Promise<Checkpo
     const located: LocatedTensor[] = [];
     for (const shardName of shardNames) {
       const shardPath = join(dirname(indexPath), shardName);
+      await assertRegularFile(shardPath);
       const file = await RandomAccessFile.open(shardPath);
       files.push(file);
       const header = await readSafetensorsHeader(file);
