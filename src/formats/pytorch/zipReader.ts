@@ -81,9 +81,10 @@ function mergeGlobals(first: readonly PickleGlobal[], extra: readonly PickleGlob
 }
 
 /**
- * Checks that each storage record declares the byte size its persistent id gives (numel × element size), which is
- * the size torch.save writes. Without this check, a deflated record that declares more bytes than it inflates to
- * would be read as long as its tensors need no more than the real bytes.
+ * Checks each storage record's declared size against the byte size its persistent id gives (numel × element
+ * size), which is the size torch.save writes. A smaller record is corrupt. A larger stored record is accepted, as
+ * torch.load accepts it, but a deflated one must match exactly: otherwise a record that declares more bytes than
+ * it inflates to would be read as long as its tensors need no more than the real bytes, where torch.load fails.
  */
 function checkRecordSizes(
   path: string,
@@ -97,7 +98,9 @@ function checkRecordSizes(
     const location = locations.get(storage.key);
     if (record === undefined || location === undefined) continue;
     const expected = storage.numel * storageElementSize(storage.dtype);
-    if (record.uncompressedSize === expected) continue;
+    const tooSmall = record.uncompressedSize < expected;
+    const deflatedMismatch = record.compressionMethod !== 0 && record.uncompressedSize !== expected;
+    if (!tooSmall && !deflatedMismatch) continue;
     throw new CheckpointError(
       path,
       `zip record ${record.name} declares ${record.uncompressedSize} uncompressed bytes, but tensor "${name}" uses it as storage "${storage.key}" of ${storage.numel} ${storage.dtype} elements (${expected} bytes); the file is corrupt`,

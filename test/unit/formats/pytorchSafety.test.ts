@@ -130,6 +130,9 @@ struct.pack_into('<I', deflated, info.header_offset + 22, 400)
 with open(path('declared_size.pt'), 'wb') as handle:
     handle.write(deflated)
 
+# A stored record with 64 bytes beyond what its storage needs, which torch.load accepts.
+rewrite(path('single.pt'), path('padded.pt'), lambda name, data: data + bytes(64) if name.endswith('/data/0') else data)
+
 # An .npz member deflated at level 0 with one flipped data byte.
 npy = io.BytesIO()
 np.save(npy, np.arange(64, dtype=np.float32))
@@ -148,7 +151,7 @@ def rejected(load, name):
     except Exception:
         return True
     return False
-names = ['bad_crc.pt', 'declared_size.pt'] + list(float_cases)
+names = ['bad_crc.pt', 'declared_size.pt', 'padded.pt'] + list(float_cases)
 outcome = {name: rejected(torch.load, name) for name in names}
 outcome['bad_crc.pt:zipfile'] = rejected(lambda file: zipfile.ZipFile(file).read('single/data/0'), 'bad_crc.pt')
 outcome['bad_crc.npz'] = rejected(lambda file: np.load(file)['a'], 'bad_crc.npz')
@@ -286,6 +289,14 @@ test('deflated record declaring extra bytes', async () => {
   assert.match(error.message, /zip record single\/data\/0 declares 400 uncompressed bytes, but tensor "w" uses it as storage "0" of 10 F32 elements \(40 bytes\)/);
   assert.equal(error.detail.tensor, 'w');
   assert.equal(typeof error.detail.offset, 'number');
+});
+
+test('stored record with extra bytes reads', async () => {
+  assert.equal(reference.rejected['padded.pt'], false, 'torch.load accepts the file');
+  await withCheckpoint(join(folder, 'padded.pt'), async (checkpoint) => {
+    // single.pt holds torch.arange(10) as "w".
+    assert.deepEqual([...await checkpoint.readTensor('w', 'float32')], Array.from({ length: 10 }, (_, index) => index));
+  });
 });
 
 test('npz member with bad CRC-32', async () => {
