@@ -5,8 +5,9 @@ import { diffCheckpoints, type CheckpointDiff } from '../comparison/checkpointDi
 import type { TensorDifference } from '../comparison/tensorDifference';
 import { openCheckpoint } from '../formats/open';
 import { stringFlag, type CommandDefinition } from './command';
+import { writePrettyJson } from './jsonOutput';
 import { SPEC_INFERENCE_OPTIONS, specInferenceFlags } from './specFlags';
-import { formatTable, printableLines } from './textFormat';
+import { formatTable, printableLines, pushEach } from './textFormat';
 
 export const EXIT_DIFFERENT = 3;
 
@@ -33,7 +34,7 @@ export const diffCommand: CommandDefinition = {
         const aligned = flags.align
           ? await diffAfterAlignment(a, b, diff.structure.shared, { spec: stringFlag(flags, 'spec') ?? 'auto', graph: stringFlag(flags, 'graph'), specInference: specInferenceFlags(flags), signal: io.signal })
           : undefined;
-        if (flags.json) io.stdout.write(`${JSON.stringify(diffJson(pathA, pathB, diff, aligned), null, 2)}\n`);
+        if (flags.json) await writePrettyJson(io.stdout, diffJson(pathA, pathB, diff, aligned));
         else io.stdout.write(diffText(pathA, pathB, diff, withStats, aligned));
         return diff.identical ? 0 : EXIT_DIFFERENT;
       } finally {
@@ -45,7 +46,7 @@ export const diffCommand: CommandDefinition = {
   },
 };
 
-function diffJson(pathA: string, pathB: string, diff: CheckpointDiff, aligned?: AlignedDifferences): object {
+function diffJson(pathA: string, pathB: string, diff: CheckpointDiff, aligned?: AlignedDifferences): Record<string, unknown> {
   const { structure } = diff;
   return {
     a: pathA,
@@ -79,14 +80,31 @@ function diffText(pathA: string, pathB: string, diff: CheckpointDiff, withStats:
   }
   const describe = (side: { rawName: string; dtype: string; shape: readonly number[] }) => `${side.rawName} ${side.dtype} [${side.shape.join(', ')}]`;
 
-  if (structure.onlyInA.length > 0) lines.push(`only in A (${structure.onlyInA.length}):`, ...structure.onlyInA.map((t) => `  - ${describe(t)}`), '');
-  if (structure.onlyInB.length > 0) lines.push(`only in B (${structure.onlyInB.length}):`, ...structure.onlyInB.map((t) => `  + ${describe(t)}`), '');
+  // Lists are appended with pushEach, not `push(...list)`, which overflows the call stack for about 130 000 items.
+  if (structure.onlyInA.length > 0) {
+    lines.push(`only in A (${structure.onlyInA.length}):`);
+    pushEach(lines, structure.onlyInA.map((t) => `  - ${describe(t)}`));
+    lines.push('');
+  }
+  if (structure.onlyInB.length > 0) {
+    lines.push(`only in B (${structure.onlyInB.length}):`);
+    pushEach(lines, structure.onlyInB.map((t) => `  + ${describe(t)}`));
+    lines.push('');
+  }
   const changed = structure.shared.filter((tensor) => !tensor.sameShape || !tensor.sameDtype);
-  if (changed.length > 0) lines.push(`changed shape or dtype (${changed.length}):`, ...changed.map((t) => `  ~ ${describe(t.a)} -> ${describe(t.b)}`), '');
+  if (changed.length > 0) {
+    lines.push(`changed shape or dtype (${changed.length}):`);
+    pushEach(lines, changed.map((t) => `  ~ ${describe(t.a)} -> ${describe(t.b)}`));
+    lines.push('');
+  }
 
   const { added, removed, changed: changedKeys } = structure.metadata;
   if (added.length + removed.length + changedKeys.length > 0) {
-    lines.push('metadata:', ...added.map((key) => `  + ${key}`), ...removed.map((key) => `  - ${key}`), ...changedKeys.map((key) => `  ~ ${key}`), '');
+    lines.push('metadata:');
+    pushEach(lines, added.map((key) => `  + ${key}`));
+    pushEach(lines, removed.map((key) => `  - ${key}`));
+    pushEach(lines, changedKeys.map((key) => `  ~ ${key}`));
+    lines.push('');
   }
 
   const shared = structure.shared.filter((tensor) => tensor.sameShape);

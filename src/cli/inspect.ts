@@ -1,8 +1,9 @@
 // `inspect FILE [--json] [--stats]`: lists a checkpoint's tensors, metadata and pickle safety report.
-import { elementCount, type Checkpoint, type TensorEntry } from '../formats/checkpoint';
+import { CheckpointError, elementCount, type Checkpoint, type TensorEntry } from '../formats/checkpoint';
 import { openCheckpoint } from '../formats/open';
 import { computeTensorStatistics, type TensorStatistics } from '../formats/statistics';
 import type { CommandDefinition, CommandIo } from './command';
+import { writePrettyJson } from './jsonOutput';
 import { formatBytes, formatTable, printable } from './textFormat';
 
 interface InspectedTensor {
@@ -29,8 +30,12 @@ export const inspectCommand: CommandDefinition = {
     try {
       const tensors: InspectedTensor[] = checkpoint.tensors.map(describeEntry);
       if (flags.stats) await addStatistics(checkpoint, tensors, io);
-      if (flags.json) io.stdout.write(`${JSON.stringify(inspectionJson(checkpoint, tensors), null, 2)}\n`);
-      else io.stdout.write(inspectionText(checkpoint, tensors, Boolean(flags.stats)));
+      try {
+        if (flags.json) await writePrettyJson(io.stdout, inspectionJson(checkpoint, tensors));
+        else io.stdout.write(inspectionText(checkpoint, tensors, Boolean(flags.stats)));
+      } catch (error) {
+        throw new CheckpointError(checkpoint.path, `writing the listing to standard output failed: ${(error as Error).message}`);
+      }
       return 0;
     } finally {
       await checkpoint.close();
@@ -48,11 +53,17 @@ async function addStatistics(checkpoint: Checkpoint, tensors: InspectedTensor[],
     io.signal.throwIfAborted();
     // Quantized GGUF tensors have no float values to summarize.
     if (!/^(F|BF|I|U|BOOL)/.test(tensor.dtype) || tensor.dtype.startsWith('IQ')) continue;
-    tensor.stats = await computeTensorStatistics(checkpoint, tensor.name);
+    try {
+      tensor.stats = await computeTensorStatistics(checkpoint, tensor.name);
+    } catch (error) {
+      if (error instanceof CheckpointError || io.signal.aborted) throw error;
+      // Errors that are not about the file's content (out of memory, a bug) still name the file and the tensor.
+      throw new CheckpointError(checkpoint.path, `computing statistics of tensor "${tensor.name}" failed: ${(error as Error).message}`, { tensor: tensor.name });
+    }
   }
 }
 
-function inspectionJson(checkpoint: Checkpoint, tensors: readonly InspectedTensor[]): object {
+function inspectionJson(checkpoint: Checkpoint, tensors: readonly InspectedTensor[]): Record<string, unknown> {
   return {
     file: checkpoint.path,
     format: checkpoint.format,
