@@ -1,5 +1,5 @@
 // Reading `*.permspec.json` files and checking their structure (before any checkpoint is involved).
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { AxisEntry, PermutationSpec } from './permutationSpec';
 import { JsonSyntaxError, parseStrictJson } from './strictJson';
 
@@ -20,6 +20,9 @@ export class PermutationSpecError extends Error {
 export async function loadPermutationSpec(path: string): Promise<PermutationSpec> {
   let text: string;
   try {
+    // A FIFO would block the read until a writer appears, and a directory gives a bare EISDIR.
+    const info = await stat(path);
+    if (!info.isFile()) throw new Error('it is not a regular file; pass a permutation spec .json file');
     text = await readFile(path, 'utf8');
   } catch (error) {
     throw new PermutationSpecError(path, `cannot read the permutation spec: ${(error as Error).message}`);

@@ -2,6 +2,7 @@
 // can never make a reader allocate or read past the end of the file.
 import { open, type FileHandle } from 'node:fs/promises';
 import { CheckpointError } from './checkpoint';
+import { assertRegularFile } from './regularFile';
 
 export class RandomAccessFile {
   private constructor(
@@ -12,6 +13,8 @@ export class RandomAccessFile {
   ) {}
 
   static async open(path: string): Promise<RandomAccessFile> {
+    // Shards and ONNX external data are opened here without passing through openCheckpoint.
+    await assertRegularFile(path);
     let handle: FileHandle;
     try {
       handle = await open(path, 'r');

@@ -1,5 +1,5 @@
 // Hugging Face keeps a model's hyper-parameters (head counts) in `config.json` next to its weights, not in them.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /**
@@ -10,6 +10,8 @@ export async function readSiblingConfig(checkpointPath: string): Promise<{ confi
   const path = join(dirname(checkpointPath), 'config.json');
   let text: string;
   try {
+    // A FIFO would block the read until a writer appears.
+    if (!(await stat(path)).isFile()) throw new Error('it is not a regular file');
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { path };

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { onnx } from 'onnx-proto';
 import { CheckpointError } from '../checkpoint';
+import { assertRegularFile } from '../regularFile';
 import { int64ToSafeNumber, type Int64Value } from './tensorProto';
 import { scanFields, type WireField } from './wire';
 
@@ -24,6 +25,7 @@ export interface InitializerFields {
 
 /** Reads the whole model file. An ONNX model is at most 2 GiB, protobuf's message size limit. */
 export async function readModelBytes(path: string): Promise<Buffer> {
+  await assertRegularFile(path);
   try {
     return await readFile(path);
   } catch (error) {

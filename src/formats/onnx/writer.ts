@@ -55,7 +55,8 @@ export async function writeOnnxWithInitializers(
   const pieces: Uint8Array[] = [];
   for (const field of scanFields(bytes)) {
     if (field.fieldNumber === MODEL_GRAPH) {
-      pieces.push(...rewriteGraph(bytes, field, newTensorBytes));
+      // A loop, not push(...pieces): a graph of over about 130 000 nodes would overflow the call stack.
+      for (const piece of rewriteGraph(bytes, field, newTensorBytes)) pieces.push(piece);
     } else if (field.fieldNumber === MODEL_METADATA_PROPS && overriddenKey(bytes, field, metadata)) {
       continue;
     } else {

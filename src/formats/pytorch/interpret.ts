@@ -230,7 +230,7 @@ class Interpreter {
   private dictFromCall(node: PickleCall, depth: number): PlainDict {
     const entries: Array<[PlainValue, PlainValue]> = [];
     const initial = node.args.length > 0 ? this.value(node.args[0], depth) : null;
-    if (isPlainDict(initial)) entries.push(...initial.entries);
+    if (isPlainDict(initial)) for (const entry of initial.entries) entries.push(entry);
     else if (isPlainList(initial)) {
       for (const pair of initial.items) {
         if (isPlainList(pair) && pair.items.length === 2) entries.push([pair.items[0], pair.items[1]]);

@@ -127,7 +127,8 @@ function containsTensor(root: PlainValue): boolean {
     if (typeof value !== 'object' || value === null || seen.has(value)) continue;
     seen.add(value);
     if (isPlainDict(value)) for (const [, child] of value.entries) pending.push(child);
-    else if (isPlainList(value)) pending.push(...value.items);
+    // A loop, not push(...items), which overflows the call stack for about 130 000 items.
+    else if (isPlainList(value)) for (const item of value.items) pending.push(item);
   }
   return false;
 }

@@ -7,7 +7,10 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadPermutationSpec } from '../../../src/alignment/permutationSpecFile';
 import { CheckpointError } from '../../../src/formats/checkpoint';
+import { RandomAccessFile } from '../../../src/formats/fileRange';
+import { readModelBytes } from '../../../src/formats/onnx/modelFile';
 import { openCheckpoint } from '../../../src/formats/open';
 import { writeSafetensors } from '../../../src/formats/safetensors/writer';
 
@@ -91,4 +94,13 @@ test('sharded index with FIFO shard', async () => {
     assert.ok(error.message.startsWith(`${shard}: not a regular file but a FIFO`), error.message);
     return true;
   });
+});
+
+test('FIFO spec, graph and shard rejected', async () => {
+  const fifo = join(directory, 'pipe.json');
+  makeFifo(fifo);
+  await assert.rejects(loadPermutationSpec(fifo), /cannot read the permutation spec: it is not a regular file/);
+  await assert.rejects(readModelBytes(fifo), /not a regular file but a FIFO/);
+  // Shards and ONNX external data open through RandomAccessFile directly.
+  await assert.rejects(RandomAccessFile.open(fifo), /not a regular file but a FIFO/);
 });
