@@ -113,8 +113,11 @@ function diffText(pathA: string, pathB: string, diff: CheckpointDiff, withStats:
     const format = (value: number | null | undefined) => (value === null || value === undefined ? '' : value.toPrecision(4));
     const rows = shared.map((tensor) => {
       const stats = diff.values.get(tensor.name)!;
-      const row = [tensor.name, format(stats.relativeL2), format(stats.cosine), format(stats.maxAbsDifference),
-        format(stats.meanA), format(stats.stdA), format(stats.meanB), format(stats.stdB)];
+      // Quantized tensors are compared by their stored bytes only, so they have no numeric measures to show.
+      const row = stats.comparedBy === 'stored-bytes'
+        ? [tensor.name, stats.identical ? 'same bytes' : 'bytes differ', '', '', '', '', '', '']
+        : [tensor.name, format(stats.relativeL2), format(stats.cosine), format(stats.maxAbsDifference),
+            format(stats.meanA), format(stats.stdA), format(stats.meanB), format(stats.stdB)];
       if (!aligned) return row;
       const after = aligned.values.get(tensor.name);
       return [...row, format(after?.relativeL2), format(after?.cosine)];

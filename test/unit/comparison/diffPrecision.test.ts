@@ -79,7 +79,9 @@ test('diff compares GGUF quantized tensors by bytes', async () => {
   assert.ok(quantized.length > 0, 'the fixture has quantized tensors');
   assert.ok(quantized.every(([, difference]) => difference.identical), 'a file equals itself');
   assert.equal(same.identical, true);
-  assert.equal(runCli('diff', original, original, '--stats').status, 0);
+  const selfDiff = runCli('diff', original, original, '--stats');
+  assert.equal(selfDiff.status, 0);
+  assert.match(selfDiff.stdout, new RegExp(`^${quantized[0][0].replace('.', '\\.')} +same bytes *$`, 'm'));
 
   // Flip one byte inside the first quantized tensor's blocks.
   const checkpoint = await openCheckpoint(original);
