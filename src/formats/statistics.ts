@@ -8,7 +8,7 @@
 // its counts for float32 input can differ near the edges.) The cost is a second read of the tensor, which comes
 // from the page cache for all but tensors larger than memory. The loops over float32 values run in WebAssembly
 // (wasmKernels/), those over float64 values in float64Statistics.ts, and the bookkeeping here.
-import type { Checkpoint, ChunkType } from './checkpoint';
+import type { Checkpoint, ChunkType, DType } from './checkpoint';
 import { float32HoldsExactly } from './dtype';
 import { addFloat64ToHistogram, sumFloat64Chunk } from './float64Statistics';
 import { addToHistogram, KERNEL_BINS, sumChunk } from './wasmKernels/kernels';
@@ -83,7 +83,7 @@ export async function computeTensorStatistics(
   options: StatisticsOptions = {},
 ): Promise<TensorStatistics> {
   const chunkBytes = options.maxChunkBytes ?? DEFAULT_CHUNK_BYTES;
-  const dtype = checkpoint.tensors.find((entry) => entry.name === name)?.dtype;
+  const dtype = dtypesOf(checkpoint).get(name);
   const as: ChunkType = dtype === undefined || float32HoldsExactly(dtype) ? 'float32' : 'float64';
   const moments: Moments = { finite: 0, mean: 0, m2: 0, min: Infinity, max: -Infinity, nan: 0, inf: 0, count: 0 };
   for await (const chunk of checkpoint.readTensorChunks(name, chunkBytes, as)) {
@@ -210,6 +210,18 @@ function squaredFiniteDeviations(chunk: Float32Array | Float64Array, mean: numbe
     if (Number.isFinite(value)) m2 += (value - mean) * (value - mean);
   }
   return m2;
+}
+
+/** Dtype by tensor name, per checkpoint, so statistics of every tensor of a large checkpoint stay linear. */
+const dtypeMaps = new WeakMap<Checkpoint, Map<string, DType>>();
+
+function dtypesOf(checkpoint: Checkpoint): Map<string, DType> {
+  let dtypes = dtypeMaps.get(checkpoint);
+  if (dtypes === undefined) {
+    dtypes = new Map(checkpoint.tensors.map((entry) => [entry.name, entry.dtype]));
+    dtypeMaps.set(checkpoint, dtypes);
+  }
+  return dtypes;
 }
 
 function addChunkToHistogram(chunk: Float32Array | Float64Array, edges: Float64Array, counts: Float64Array): number {
