@@ -14,11 +14,12 @@
  * Temporary files go to the system temporary folder and are deleted afterwards. Prints a Markdown table.
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, readFileSync, rmSync, statfsSync, statSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { openSafetensors } from '../src/formats/safetensors/reader';
 import { computeTensorStatistics } from '../src/formats/statistics';
+import { bytesReadSoFar } from './benchArguments';
 import { headerBytes, writeRandomSafetensors, writeSparseSafetensors, type SyntheticDType } from './syntheticSafetensors';
 
 interface BenchOptions {
@@ -52,11 +53,6 @@ function parseOptions(args: string[]): BenchOptions {
     else throw new Error(`unknown option ${args[i]}`);
   }
   return options;
-}
-
-function bytesReadSoFar(): number {
-  const match = /rchar:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'));
-  return match === null ? NaN : Number(match[1]);
 }
 
 /** Bytes that reading /proc/self/io itself adds to `rchar` between two readings; subtracted from each measurement. */

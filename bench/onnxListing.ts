@@ -8,10 +8,11 @@
  * Usage: node --import tsx bench/onnxListing.ts [--mb 335] [--tensors 160] [--repeats 3]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { openOnnx } from '../src/formats/onnx/reader';
+import { bytesReadSoFar, parsePositiveOptions } from './benchArguments';
 
 const WRITE_MODEL = String.raw`
 import sys
@@ -45,21 +46,7 @@ interface ChildResult {
 }
 
 function parseOptions(args: readonly string[]): { mb: number; tensors: number; repeats: number } {
-  const options = { mb: 335, tensors: 160, repeats: 3 };
-  for (let i = 0; i < args.length; i += 2) {
-    const value = Number(args[i + 1]);
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`${args[i]} expects a positive number, got ${args[i + 1]}`);
-    if (args[i] === '--mb') options.mb = value;
-    else if (args[i] === '--tensors') options.tensors = Math.round(value);
-    else if (args[i] === '--repeats') options.repeats = Math.round(value);
-    else throw new Error(`unknown option ${args[i]}`);
-  }
-  return options;
-}
-
-function bytesReadSoFar(): number {
-  const match = /rchar:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'));
-  return match === null ? NaN : Number(match[1]);
+  return parsePositiveOptions(args, { mb: 335, tensors: 160, repeats: 3 }, ['tensors', 'repeats']);
 }
 
 /** Runs in the child: opens `path` (or nothing, for the baseline) and prints a ChildResult as JSON. */

@@ -6,10 +6,11 @@
  * Usage: node --import tsx bench/pytorchListing.ts [--gb 4] [--tensors 300] [--repeats 5]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { openPytorch } from '../src/formats/pytorch/reader';
+import { bytesReadSoFar, parsePositiveOptions } from './benchArguments';
 
 const WRITE_STATE_DICT = String.raw`
 import sys, torch
@@ -20,21 +21,7 @@ torch.save({f"model.layers.{i // 6}.block_{i % 6}.weight": torch.zeros(rows, col
 `;
 
 function parseOptions(args: readonly string[]): { gb: number; tensors: number; repeats: number } {
-  const options = { gb: 4, tensors: 300, repeats: 5 };
-  for (let i = 0; i < args.length; i += 2) {
-    const value = Number(args[i + 1]);
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`${args[i]} expects a positive number, got ${args[i + 1]}`);
-    if (args[i] === '--gb') options.gb = value;
-    else if (args[i] === '--tensors') options.tensors = Math.round(value);
-    else if (args[i] === '--repeats') options.repeats = Math.round(value);
-    else throw new Error(`unknown option ${args[i]}`);
-  }
-  return options;
-}
-
-function bytesReadSoFar(): number {
-  const match = /rchar:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'));
-  return match === null ? NaN : Number(match[1]);
+  return parsePositiveOptions(args, { gb: 4, tensors: 300, repeats: 5 }, ['tensors', 'repeats']);
 }
 
 export async function main(args: string[] = []): Promise<void> {
