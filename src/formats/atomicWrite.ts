@@ -1,7 +1,7 @@
 // Output files are written to a temporary file beside the target and renamed into place, so a crash or a
 // cancelled job never leaves a half-written file under the requested name, and inputs are never overwritten.
 import { randomBytes } from 'node:crypto';
-import { realpathSync, statSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -37,6 +37,22 @@ export function assertOutputPath(output: string, inputs: readonly string[]): voi
     isFolder = false;
   }
   if (!isFolder) throw new Error(`${output}: the output folder ${folder} does not exist; create it first or choose another path`);
+
+  // Renaming over a directory fails only after the whole job has run, and a FIFO or device would be replaced
+  // by a regular file without notice, so anything but a regular file at the path is rejected up front.
+  let existing: Stats | undefined;
+  try {
+    existing = lstatSync(output);
+  } catch {
+    existing = undefined;
+  }
+  if (existing !== undefined && !existing.isFile() && !existing.isSymbolicLink()) {
+    const kind = existing.isDirectory() ? 'a directory' : 'not a regular file';
+    throw new Error(`${output}: the output path is ${kind}; choose a file path`);
+  }
+  if (existing?.isSymbolicLink() && !statSync(output, { throwIfNoEntry: false })?.isFile()) {
+    throw new Error(`${output}: the output path is a symbolic link to something other than a regular file; choose a file path`);
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -51,4 +51,26 @@ test('eval takes spec inference flags for transformers', () => {
     '--heads', '4', '--transformer-level', 'full', '--steps', '3');
   assert.equal(result.status, 0, result.stderr);
   assert.match(result.stdout, /spec: auto: nn\.TransformerEncoderLayer template \(full\)/);
+});
+
+test('outputs that are not files rejected before work', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'outputs-test-'));
+  try {
+    const directory = join(folder, 'report.json');
+    mkdirSync(directory);
+    const fifo = join(folder, 'merged.safetensors');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo');
+
+    const align = runCli('align', modelA, modelB, '--out', directory);
+    assert.equal(align.status, 1);
+    assert.match(align.stderr, /report\.json: the output path is a directory; choose a file path/);
+    assert.doesNotMatch(align.stdout, /sweeps/, 'no matching ran');
+
+    const merge = runCli('merge', modelA, modelB, '--out', fifo);
+    assert.equal(merge.status, 1);
+    assert.match(merge.stderr, /merged\.safetensors: the output path is not a regular file; choose a file path/);
+    assert.ok(statSync(fifo).isFIFO(), 'the FIFO is left in place');
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 });
