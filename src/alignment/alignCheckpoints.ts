@@ -10,6 +10,7 @@ import type { ExecutionProviderChoice } from '../compute/executionProvider';
 import type { Precision } from '../compute/similarityModel';
 import { TOOL_NAME, VERSION } from '../version';
 import { buildAlignReport, type AlignReport } from './alignReport';
+import { assertFiniteSpecTensors } from './finiteWeights';
 import { permuteTensor, type ElementArray } from './applyPermutation';
 import type { PermutationSpec, ResolvedSpec } from './permutationSpec';
 import { chooseSpec } from './specChoice';
@@ -77,6 +78,8 @@ export async function alignCheckpoints(request: AlignRequest, context: AlignCont
       const pairing = pairTensors(a.tensors, b.tensors, spec);
       const floatsA = await readFloats(a, pairing.floating.map((pair) => pair.nameA), settings.precision, context.signal);
       const floatsB = await readFloats(b, pairing.floating.map((pair) => pair.nameB), settings.precision, context.signal);
+      assertFiniteSpecTensors(spec, (name) => floatsA.get(name)?.data, 'A', pathA);
+      assertFiniteSpecTensors(spec, (name) => floatsB.get(name)?.data, 'B', pathB);
       const load = (performance.now() - loadStart) / 1000;
 
       context.onStage?.(`weight matching with spec ${spec.source}`);

@@ -2,6 +2,7 @@
 // float64, B's with the permutations applied. `eval` and `merge` share it.
 import type { Checkpoint, FloatTensor } from '../formats/checkpoint';
 import { permuteTensor } from '../alignment/applyPermutation';
+import { assertFiniteSpecTensors } from '../alignment/finiteWeights';
 import type { ResolvedSpec } from '../alignment/permutationSpec';
 import { chooseSpec, type SpecChoiceOptions } from '../alignment/specChoice';
 import { pairTensors, type FloatingPair } from '../alignment/tensorPairs';
@@ -46,6 +47,8 @@ export async function alignToReference(
   const pairs = pairTensors(a.tensors, b.tensors, spec).floating;
   const floatsA = await readFloat64(a, pairs.map((pair) => pair.nameA), signal);
   const floatsB = await readFloat64(b, pairs.map((pair) => pair.nameB), signal);
+  assertFiniteSpecTensors(spec, (name) => floatsA.get(name), 'A', a.path);
+  assertFiniteSpecTensors(spec, (name) => floatsB.get(name), 'B', b.path);
 
   // The products run in float32, the engine's default precision, as `align` runs them.
   const matching = await matchWeights(spec, toFloat32(floatsA, a), toFloat32(floatsB, b), { ...settings, precision: 'float32', signal });

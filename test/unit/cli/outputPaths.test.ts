@@ -4,6 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { NamedTensor } from '../../../src/formats/checkpoint';
+import { openCheckpoint } from '../../../src/formats/open';
+import { writeSafetensors } from '../../../src/formats/safetensors/writer';
 
 const modelA = 'test/fixtures/models/mlp_s0.safetensors';
 const modelB = 'test/fixtures/models/mlp_s1.safetensors';
@@ -70,6 +73,32 @@ test('outputs that are not files rejected before work', () => {
     assert.equal(merge.status, 1);
     assert.match(merge.stderr, /merged\.safetensors: the output path is not a regular file; choose a file path/);
     assert.ok(statSync(fifo).isFIFO(), 'the FIFO is left in place');
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+test('NaN weights named before matching', async () => {
+  const folder = mkdtempSync(join(tmpdir(), 'nan-weights-'));
+  try {
+    const source = await openCheckpoint(modelB);
+    const tensors: NamedTensor[] = [];
+    for (const entry of source.tensors) {
+      const stored = await source.readTensor(entry.name, 'stored');
+      const data = entry.name === 'fc2.weight' ? (stored.data as Float32Array).slice() : stored.data;
+      if (entry.name === 'fc2.weight') (data as Float32Array)[5] = NaN;
+      tensors.push({ name: entry.name, dtype: stored.dtype, shape: stored.shape, data });
+    }
+    await source.close();
+    const broken = join(folder, 'nan.safetensors');
+    await writeSafetensors(broken, tensors, { inputs: [] });
+
+    for (const args of [['align', modelA, broken], ['merge', modelA, broken, '--out', join(folder, 'merged.safetensors')]]) {
+      const result = runCli(...args);
+      assert.equal(result.status, 1, `${args[0]}: ${result.stderr}`);
+      assert.match(result.stderr, /nan\.safetensors: tensor "fc2\.weight" holds NaN at element 5; weight matching needs finite weights/, args[0]);
+    }
+    assert.deepEqual(readdirSync(folder), ['nan.safetensors'], 'no output was written');
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
