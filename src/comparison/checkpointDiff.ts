@@ -29,7 +29,9 @@ export interface CheckpointDiff {
  * Values are compared after exact conversion to float32, or to float64 when either side's dtype needs it (F64,
  * 32- and 64-bit integers). Tensors without an element-wise decoding (GGUF quantized blocks) are compared by
  * their stored bytes.
- * NOTE: I64 and U64 values beyond 2^53 are compared after rounding to float64.
+ * I64 and U64 tensors that look identical in float64 are checked once more by their stored bytes, since float64
+ * rounds values beyond 2^53.
+ * NOTE: for such a pair that differs only beyond 2^53, the numeric measures still come from the rounded values.
  */
 export async function diffCheckpoints(a: Checkpoint, b: Checkpoint, options: CheckpointDiffOptions): Promise<CheckpointDiff> {
   const structure = diffStructure(a, b);
@@ -62,7 +64,10 @@ async function compareTensor(a: Checkpoint, b: Checkpoint, tensor: SharedTensor,
     accumulator.add(chunkA, chunkB);
     if (!complete && !accumulator.result().identical) break;
   }
-  return accumulator.result();
+  const result = accumulator.result();
+  const wideIntegers = tensor.a.dtype === tensor.b.dtype && (tensor.a.dtype === 'I64' || tensor.a.dtype === 'U64');
+  if (result.identical && wideIntegers && !(await compareStoredBytes(a, b, tensor)).identical) return { ...result, identical: false };
+  return result;
 }
 
 /**

@@ -100,3 +100,19 @@ test('diff compares GGUF quantized tensors by bytes', async () => {
   const cli = runCli('diff', original, changed, '--stats');
   assert.equal(cli.status, 3, cli.stderr);
 });
+
+test('diff sees I64 and U64 differences beyond 2^53', async () => {
+  const pathA = await write('a_wide.safetensors', [
+    { name: 'i64', dtype: 'I64', shape: [2], data: BigInt64Array.of(2n ** 53n, 0n) },
+    { name: 'u64', dtype: 'U64', shape: [2], data: BigUint64Array.of(2n ** 64n - 1n, 5n) },
+  ]);
+  const pathB = await write('b_wide.safetensors', [
+    { name: 'i64', dtype: 'I64', shape: [2], data: BigInt64Array.of(2n ** 53n + 1n, 0n) },
+    { name: 'u64', dtype: 'U64', shape: [2], data: BigUint64Array.of(2n ** 64n - 2n, 5n) },
+  ]);
+  const diff = await diffFiles(pathA, pathB);
+  assert.equal(diff.values.get('i64')?.identical, false, 'i64');
+  assert.equal(diff.values.get('u64')?.identical, false, 'u64');
+  assert.equal(runCli('diff', pathA, pathB).status, 3);
+  assert.equal(runCli('diff', pathA, pathA).status, 0);
+});
