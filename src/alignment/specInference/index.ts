@@ -68,7 +68,11 @@ export async function inferPermutationSpec(a: Checkpoint, b: Checkpoint, options
       record(error, tier);
       continue;
     }
-    inferred.notes.push(...failures.map((failure) => `skipped ${failure}`));
+    // A graph the user passed explicitly and that could not be used gets a note of its own, shown without
+    // --verbose, because the README has the graph tried first and a silent fallback would hide the mismatch.
+    const graphFailure = options.graph === undefined ? undefined : failures.find((failure) => failure.startsWith('ONNX graph: '));
+    if (graphFailure !== undefined) inferred.notes.push(`the --graph model ${options.graph} was not used (${graphFailure.slice('ONNX graph: '.length)})`);
+    for (const failure of failures) inferred.notes.push(`skipped ${failure}`);
     resolvePermutationSpec(inferred.spec, inferred.source, { path: a.path, tensors: a.tensors }, { path: b.path, tensors: b.tensors });
     return inferred;
   }

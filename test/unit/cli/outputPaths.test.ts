@@ -103,3 +103,11 @@ test('NaN weights named before matching', async () => {
     rmSync(folder, { recursive: true, force: true });
   }
 });
+
+test('unusable --graph gets a visible note', () => {
+  const result = runCli('align', modelA, modelB, '--graph', 'test/fixtures/models/cnn_s0.onnx');
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /^spec: auto: chain of 3 linear layers/m);
+  assert.match(result.stdout, /^spec note: the --graph model test\/fixtures\/models\/cnn_s0\.onnx was not used \(.*match no tensor of/m);
+  assert.doesNotMatch(result.stdout, /^spec note: skipped/m, 'skipped tiers stay behind --verbose');
+});
