@@ -185,6 +185,15 @@ function dataOffsetFromHeader(file: RandomAccessFile, record: ZipRecord, header:
   if (view.getUint32(0, true) !== 0x04034b50) {
     throw new CheckpointError(file.path, `zip record ${record.name} has no local header at byte ${headerOffset}; the archive is corrupt`, { offset: headerOffset });
   }
+  // A local header whose method disagrees with the directory would have its compressed bytes read as tensor data.
+  const localMethod = view.getUint16(8, true);
+  if (localMethod !== record.compressionMethod) {
+    throw new CheckpointError(
+      file.path,
+      `zip record ${record.name} has compression method ${localMethod} in its local header at byte ${headerOffset} but ${record.compressionMethod} in the zip directory; the archive is corrupt`,
+      { offset: headerOffset },
+    );
+  }
   const dataOffset = headerOffset + 30 + view.getUint16(26, true) + view.getUint16(28, true);
   if (dataOffset + record.compressedSize > file.size) {
     throw new CheckpointError(

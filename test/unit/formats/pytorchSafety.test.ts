@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointError, type Checkpoint } from '../../../src/formats/checkpoint';
@@ -311,4 +311,22 @@ test('npz member with bad CRC-32', async () => {
     }
   };
   await assert.rejects(read(), /member "a\.npy" inflates to bytes whose CRC-32 is 0x[0-9a-f]{8}, but its zip directory entry declares 0x[0-9a-f]{8}/);
+});
+
+test('local header method mismatch', async () => {
+  // The zip directory says deflated, the local header says stored: reading the record either way would be wrong.
+  const bytes = Buffer.from(readFileSync(join(folder, 'deflated.pt')));
+  const name = Buffer.from('single/data/0');
+  let header = bytes.indexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]));
+  while (header >= 0 && !bytes.subarray(header + 30, header + 30 + name.length).equals(name)) {
+    header = bytes.indexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]), header + 4);
+  }
+  assert.ok(header >= 0, 'local header of single/data/0 found');
+  assert.equal(bytes.readUInt16LE(header + 8), 8, 'the record is deflated');
+  bytes.writeUInt16LE(0, header + 8);
+  const path = join(folder, 'method_mismatch.pt');
+  writeFileSync(path, bytes);
+  const error = await openError(path);
+  assert.match(error.message, /zip record single\/data\/0 has compression method 0 in its local header at byte \d+ but 8 in the zip directory/);
+  assert.equal(error.detail.offset, header);
 });
