@@ -6,7 +6,7 @@ import { diffStructure, isStructurallyIdentical, type SharedTensor, type Structu
 import { storedBytesDifference, TensorDifferenceAccumulator, type TensorDifference } from './tensorDifference';
 
 /**
- * Output bytes per chunk on each side. Each side holds two chunks (one read ahead) plus their stored bytes, so
+ * Output bytes per chunk on each side. Each side keeps two chunks (one read ahead) plus their stored bytes, so
  * about 64 MiB per side at most. In bench/diff.ts 4 MiB chunks ran at a third of the speed of 16 MiB ones.
  */
 const CHUNK_BYTES = 16 * 1024 * 1024;

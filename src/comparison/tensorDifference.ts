@@ -21,7 +21,7 @@ export interface TensorDifference {
   readonly comparedBy?: 'stored-bytes';
 }
 
-/** The difference of two tensors compared by stored bytes only; `count` is their element count. */
+/** Returns the difference of two tensors compared by stored bytes only; `count` is their element count. */
 export function storedBytesDifference(identical: boolean, count: number): TensorDifference {
   const unknown = identical ? 0 : NaN;
   return {

@@ -71,10 +71,11 @@ export async function* readContiguousChunks(
   const step = Math.min(elementsPerChunk(maxChunkBytes, as), count);
   // Little-endian F32 bytes are the float32 output itself; every other case decodes into a buffer of its own.
   const decodes = as === 'float64' || entry.dtype !== 'F32' || byteOrder === 'big';
-  const slots = [0, 1].map(() => ({
-    bytes: new Uint8Array(step * size),
-    floats: !decodes ? undefined : as === 'float64' ? new Float64Array(step) : new Float32Array(step),
-  }));
+  const newFloats = (): Float32Array | Float64Array | undefined => {
+    if (!decodes) return undefined;
+    return as === 'float64' ? new Float64Array(step) : new Float32Array(step);
+  };
+  const slots = [0, 1].map(() => ({ bytes: new Uint8Array(step * size), floats: newFloats() }));
   const what = `tensor "${entry.name}"`;
   const readChunk = (index: number): Promise<Uint8Array> => {
     const first = index * step;

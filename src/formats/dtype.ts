@@ -16,7 +16,7 @@ export function dtypeSize(dtype: DType): number | undefined {
   return isSafetensorsDType(dtype) ? BYTES_PER_ELEMENT[dtype] : undefined;
 }
 
-/** True when float32 holds every value of `dtype` exactly: the floating types up to 32 bits and 8- and 16-bit integers. */
+/** True when float32 represents every value of `dtype` exactly: floating types up to 32 bits, 8- and 16-bit integers. */
 export function float32HoldsExactly(dtype: DType): boolean {
   return dtype === 'F32' || dtype === 'F16' || dtype === 'BF16' || dtype === 'F8_E4M3' || dtype === 'F8_E5M2'
     || dtype === 'I16' || dtype === 'I8' || dtype === 'U8' || dtype === 'U16' || dtype === 'BOOL';

@@ -24,8 +24,8 @@ export function sumFloat64Chunk(chunk: Float64Array, shift: number): ChunkSums {
 }
 
 /**
- * Adds the finite values of `chunk` to `counts`, binned over `edges` as `np.histogram` bins them: bin i holds
- * edges[i] <= value < edges[i + 1], and the last bin also holds its upper edge. Returns how many values are zero.
+ * Adds the finite values of `chunk` to `counts`, binned over `edges` as `np.histogram` bins them: bin i contains
+ * edges[i] <= value < edges[i + 1], and the last bin also contains its upper edge. Returns how many values are zero.
  * A binary search over the edges finds each bin, so no offset arithmetic can overflow for values near the
  * float64 range.
  */

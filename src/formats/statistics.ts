@@ -4,7 +4,7 @@
 // Two passes: the first gathers NaN and Inf counts, min, max and the moments, and the second counts zeros and bins
 // the finite values over [min, max]. A single pass with a fixed range would need the range in advance, and bins
 // placed by a guessed or growing range do not match `np.histogram(finite, bins=64, range=(min, max))`, where
-// `finite` holds the finite values as float64. (NumPy 1.24 given float32 values builds float32 edges instead, so
+// `finite` is the finite values as float64. (NumPy 1.24 given float32 values builds float32 edges instead, so
 // its counts for float32 input can differ near the edges.) The cost is a second read of the tensor, which comes
 // from the page cache for all but tensors larger than memory. The loops over float32 values run in WebAssembly
 // (wasmKernels/), those over float64 values in float64Statistics.ts, and the bookkeeping here.
@@ -30,7 +30,7 @@ export interface TensorHistogram {
 }
 
 /**
- * Statistics of one tensor's exact values: float32 holds every value of the 16-bit and 8-bit types exactly, and
+ * Statistics of one tensor's exact values: float32 represents every value of the 16-bit and 8-bit types exactly, and
  * F64 and 32-bit and 64-bit integers are read as float64 (exact for integers up to 2^53). `min`, `max`, `mean`
  * and `std` (population standard deviation) cover finite values only and are NaN when there are none.
  */
@@ -74,7 +74,7 @@ interface Moments {
 
 /**
  * Computes statistics of tensor `name`, reading it twice through `readTensorChunks`: as float32 chunks through the
- * WebAssembly kernels when float32 holds its dtype exactly, else as float64 chunks through JavaScript loops.
+ * WebAssembly kernels when float32 represents its dtype exactly, else as float64 chunks through JavaScript loops.
  * NOTE: I64 and U64 values beyond 2^53 are rounded to float64.
  */
 export async function computeTensorStatistics(

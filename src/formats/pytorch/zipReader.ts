@@ -83,8 +83,8 @@ function mergeGlobals(first: readonly PickleGlobal[], extra: readonly PickleGlob
 /**
  * Checks each storage record's declared size against the byte size its persistent id gives (numel × element
  * size), which is the size torch.save writes. A smaller record is corrupt. A larger stored record is accepted, as
- * torch.load accepts it, but a deflated one must match exactly: otherwise a record that declares more bytes than
- * it inflates to would be read as long as its tensors need no more than the real bytes, where torch.load fails.
+ * torch.load accepts it. A deflated one must match exactly. Otherwise a record that declares more bytes than it
+ * inflates to would be read as long as its tensors need no more than the real bytes, where torch.load fails.
  */
 function checkRecordSizes(
   path: string,
