@@ -1,8 +1,8 @@
 // Listing and inflating the members of an .npz archive (a zip of .npy files) through yauzl, which reads the
 // central directory lazily and handles ZIP64.
-import { crc32 } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { CheckpointError } from '../checkpoint';
+import { checkCrc32, hex32 } from '../zipChecksum';
 
 export interface NpzArchive {
   readonly zip: ZipFile;
@@ -62,45 +62,29 @@ export async function* inflateMember(path: string, zip: ZipFile, entry: Entry, m
   } catch (error) {
     throw zipError(path, error);
   }
+  const tensor = entry.fileName.replace(/\.npy$/, '');
+  // np.load rejects a member whose CRC-32 differs, and so does this reader.
+  const mismatch = (actual: number) => new CheckpointError(
+    path,
+    `member "${entry.fileName}" inflates to bytes whose CRC-32 is ${hex32(actual)}, but its zip directory entry declares ${hex32(entry.crc32)}; the compressed data is corrupt, so re-download or re-save the archive`,
+    { tensor },
+  );
   let total = 0;
-  let checksum = 0;
-  let checked = false;
   try {
-    for await (const piece of stream as AsyncIterable<Buffer>) {
+    for await (const piece of checkCrc32(stream as AsyncIterable<Buffer>, entry.uncompressedSize, entry.crc32, mismatch)) {
       total += piece.byteLength;
       if (total > maxBytes) {
-        throw new CheckpointError(path, `member "${entry.fileName}" inflates to more than the ${maxBytes} bytes its .npy header calls for; the archive is corrupt`, { tensor: entry.fileName.replace(/\.npy$/, '') });
-      }
-      checksum = crc32(piece, checksum);
-      // Check before yielding the piece with the last declared byte, because readers stop iterating once they
-      // hold the bytes they need. np.load rejects a member whose CRC-32 differs, and so does this reader.
-      if (!checked && total >= entry.uncompressedSize) {
-        checkMemberCrc32(path, entry, checksum);
-        checked = true;
+        throw new CheckpointError(path, `member "${entry.fileName}" inflates to more than the ${maxBytes} bytes its .npy header calls for; the archive is corrupt`, { tensor });
       }
       yield piece;
     }
   } catch (error) {
     if (error instanceof CheckpointError) throw error;
     // yauzl reports corrupt deflate data and a stream longer or shorter than the declared size here.
-    throw new CheckpointError(path, `member "${entry.fileName}": ${(error as Error).message}; the archive is corrupt`, { tensor: entry.fileName.replace(/\.npy$/, '') });
+    throw new CheckpointError(path, `member "${entry.fileName}": ${(error as Error).message}; the archive is corrupt`, { tensor });
   } finally {
     stream.destroy();
   }
-  // NOTE: a read that stops before the member's last byte (inflateMemberPrefix) cannot check the CRC-32.
-  if (!checked) checkMemberCrc32(path, entry, checksum);
-}
-
-/** Throws when the CRC-32 of a member's inflated bytes differs from the one its zip directory entry declares. */
-function checkMemberCrc32(path: string, entry: Entry, checksum: number): void {
-  const declared = entry.crc32 >>> 0;
-  if (checksum >>> 0 === declared) return;
-  const hex = (value: number) => `0x${(value >>> 0).toString(16).padStart(8, '0')}`;
-  throw new CheckpointError(
-    path,
-    `member "${entry.fileName}" inflates to bytes whose CRC-32 is ${hex(checksum)}, but its zip directory entry declares ${hex(declared)}; the compressed data is corrupt, so re-download or re-save the archive`,
-    { tensor: entry.fileName.replace(/\.npy$/, '') },
-  );
 }
 
 /** Inflates the first `length` bytes of a deflated member, or fewer when the member is shorter. */

@@ -2,9 +2,10 @@
 // stored records are then read straight from the file at their data offset, without inflating anything.
 import { close, open, read } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
-import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
+import { collectBytes } from '../byteStreams';
 import { CheckpointError } from '../checkpoint';
+import { checkCrc32, hex32 } from '../zipChecksum';
 import type { RandomAccessFile } from '../fileRange';
 
 export interface ZipRecord {
@@ -250,32 +251,14 @@ export async function readRecord(file: RandomAccessFile, listing: ZipListing, re
   if (record.compressionMethod !== 8) {
     throw new CheckpointError(file.path, `zip record ${record.name} uses compression method ${record.compressionMethod}; only stored and deflated records can be read`, { offset: dataOffset });
   }
-  const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => {
-    listing.zip.openReadStream(record.entry, (error, opened) => (error || !opened ? reject(error) : resolve(opened)));
-  }).catch((error: Error) => {
-    throw new CheckpointError(file.path, `cannot inflate zip record ${record.name}: ${error.message}`, { offset: dataOffset });
-  });
-  const output = new Uint8Array(record.uncompressedSize);
-  let filled = 0;
-  let checksum = 0;
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (filled + chunk.length > output.length) throw new Error('the data inflates to more bytes than declared');
-      output.set(chunk, filled);
-      filled += chunk.length;
-      checksum = crc32(chunk, checksum);
-    }
-  } catch (error) {
-    throw new CheckpointError(file.path, `cannot inflate zip record ${record.name}: ${(error as Error).message}; the file is corrupt`, { offset: dataOffset });
-  }
-  checkCrc32(file, record, checksum, dataOffset);
-  return output;
+  // yauzl checks that the record inflates to exactly its declared size, the length collected here.
+  return collectBytes(inflateRecord(file, listing, record, dataOffset), record.uncompressedSize);
 }
 
 /**
  * Yields the inflated bytes of a deflated record from its first byte. yauzl checks that the record inflates to
- * exactly its declared size, and this generator checks the CRC-32 that the zip directory declares, which yauzl
- * 3 does not. Stops inflating when the caller stops iterating.
+ * exactly its declared size, and `checkCrc32` the CRC-32 that the zip directory declares. Stops inflating when
+ * the caller stops iterating.
  */
 export async function* inflateRecord(file: RandomAccessFile, listing: ZipListing, record: ZipRecord, dataOffset: number): AsyncGenerator<Uint8Array> {
   const stream = await new Promise<NodeJS.ReadableStream & { destroy(): void }>((resolve, reject) => {
@@ -283,43 +266,17 @@ export async function* inflateRecord(file: RandomAccessFile, listing: ZipListing
   }).catch((error: Error) => {
     throw new CheckpointError(file.path, `cannot inflate zip record ${record.name}: ${error.message}`, { offset: dataOffset });
   });
-  let inflated = 0;
-  let checksum = 0;
-  let checked = false;
+  const mismatch = (actual: number) => new CheckpointError(
+    file.path,
+    `zip record ${record.name} inflates to bytes whose CRC-32 is ${hex32(actual)}, but its zip directory entry declares ${hex32(record.entry.crc32)}; the compressed data is corrupt, so re-download or re-save the file`,
+    { offset: dataOffset },
+  );
   try {
-    for await (const piece of stream as AsyncIterable<Buffer>) {
-      inflated += piece.byteLength;
-      checksum = crc32(piece, checksum);
-      // Check before yielding the piece with the last declared byte, because readers stop iterating as soon as
-      // they hold the bytes they need, and the stream's end is never reached then.
-      if (!checked && inflated >= record.uncompressedSize) {
-        checkCrc32(file, record, checksum, dataOffset);
-        checked = true;
-      }
-      yield piece;
-    }
+    yield* checkCrc32(stream as AsyncIterable<Buffer>, record.uncompressedSize, record.entry.crc32, mismatch);
   } catch (error) {
     if (error instanceof CheckpointError) throw error;
     throw new CheckpointError(file.path, `cannot inflate zip record ${record.name}: ${(error as Error).message}; the file is corrupt`, { offset: dataOffset });
   } finally {
     stream.destroy();
   }
-  // NOTE: a read that stops before the record's last byte (a tensor in the first part of a shared storage) skips
-  // both CRC-32 checks. Corrupt bytes it reads go undetected unless they break the deflate stream.
-  if (!checked) checkCrc32(file, record, checksum, dataOffset);
-}
-
-/** Throws when the CRC-32 of a record's inflated bytes differs from the one its zip directory entry declares. */
-function checkCrc32(file: RandomAccessFile, record: ZipRecord, checksum: number, dataOffset: number): void {
-  const declared = record.entry.crc32 >>> 0;
-  if (checksum >>> 0 === declared) return;
-  throw new CheckpointError(
-    file.path,
-    `zip record ${record.name} inflates to bytes whose CRC-32 is ${hex32(checksum)}, but its zip directory entry declares ${hex32(declared)}; the compressed data is corrupt, so re-download or re-save the file`,
-    { offset: dataOffset },
-  );
-}
-
-function hex32(value: number): string {
-  return `0x${(value >>> 0).toString(16).padStart(8, '0')}`;
 }
