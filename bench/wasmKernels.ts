@@ -1,7 +1,7 @@
 /**
- * Benchmark of the WebAssembly kernels per value, on one 4 MiB chunk that stays in cache, so the numbers leave out
- * file reading: sums and extremes, the histogram, and float16/bfloat16 widening to float32 (with the JavaScript
- * table lookup that float64 output still uses, for comparison).
+ * Benchmark of the WebAssembly kernels per value: sums and extremes, the histogram, and float16/bfloat16 widening
+ * to float32. The JavaScript table lookup that float64 output still uses runs too, for comparison. Each kernel
+ * runs on one 4 MiB chunk that stays in cache, so the numbers leave out file reading.
  *
  * Usage: node --import tsx bench/wasmKernels.ts [--repeats 32]
  * Prints a Markdown table of nanoseconds per value, the fastest of 3 rounds of `--repeats` calls each.

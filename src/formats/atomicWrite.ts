@@ -38,8 +38,8 @@ export function assertOutputPath(output: string, inputs: readonly string[]): voi
   }
   if (!isFolder) throw new Error(`${output}: the output folder ${folder} does not exist; create it first or choose another path`);
 
-  // Renaming over a directory fails only after the whole job has run, and a FIFO or device would be replaced
-  // by a regular file without notice, so anything but a regular file at the path is rejected up front.
+  // Renaming over a directory would fail only after the whole job has run, and renaming over a FIFO or device
+  // would replace it without notice. So an existing path must be a regular file, or a link to one.
   let existing: Stats | undefined;
   try {
     existing = lstatSync(output);

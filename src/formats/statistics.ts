@@ -4,10 +4,10 @@
 // Two passes: the first gathers NaN and Inf counts, min, max and the moments, and the second counts zeros and bins
 // the finite values over [min, max]. A single pass with a fixed range would need the range in advance, and bins
 // placed by a guessed or growing range do not match `np.histogram(finite, bins=64, range=(min, max))`, where
-// `finite` is the finite values as float64. (NumPy 1.24 given float32 values builds float32 edges instead, so
-// its counts for float32 input can differ near the edges.) The cost is a second read of the tensor, which comes
-// from the page cache for all but tensors larger than memory. The loops over float32 values run in WebAssembly
-// (wasmKernels/), those over float64 values in float64Statistics.ts, and the bookkeeping here.
+// `finite` is the finite values as float64. NumPy 1.24 builds float32 edges for float32 input, so its counts for
+// such input can differ near the edges. The cost is a second read of the tensor, which comes from the page cache
+// for all but tensors larger than memory. The loops over float32 values run in WebAssembly (wasmKernels/), those
+// over float64 values in float64Statistics.ts, and the bookkeeping here.
 import type { Checkpoint, ChunkType, DType } from './checkpoint';
 import { float32HoldsExactly } from './dtype';
 import { addFloat64ToHistogram, sumFloat64Chunk } from './float64Statistics';

@@ -6,8 +6,8 @@ import { crc32 } from 'node:zlib';
  * Yields `pieces` unchanged while computing their CRC-32, and throws `mismatch(actual)` when it differs from
  * `declared`. The check runs before the piece that reaches `size` bytes is yielded, because readers stop iterating
  * as soon as they hold the bytes they need, and the stream's end is then never reached.
- * NOTE: a reader that stops before the entry's last byte (a tensor in the first part of a shared storage, an .npy
- * header read alone) skips the check, so corrupt bytes it reads go undetected unless they break the deflate stream.
+ * NOTE: a reader that stops before the entry's last byte skips the check: a tensor in the first part of a shared
+ * storage, or an .npy header read alone. Corrupt bytes it reads go undetected unless they break the deflate stream.
  */
 export async function* checkCrc32(
   pieces: AsyncIterable<Uint8Array>,

@@ -294,7 +294,7 @@ test('deflated record declaring extra bytes', async () => {
 test('stored record with extra bytes reads', async () => {
   assert.equal(reference.rejected['padded.pt'], false, 'torch.load accepts the file');
   await withCheckpoint(join(folder, 'padded.pt'), async (checkpoint) => {
-    // single.pt holds torch.arange(10) as "w".
+    // single.pt contains torch.arange(10) as "w".
     assert.deepEqual([...await checkpoint.readTensor('w', 'float32')], Array.from({ length: 10 }, (_, index) => index));
   });
 });
@@ -314,7 +314,7 @@ test('npz member with bad CRC-32', async () => {
 });
 
 test('local header method mismatch', async () => {
-  // The zip directory says deflated, the local header says stored: reading the record either way would be wrong.
+  // The zip directory marks the record deflated and the local header marks it stored, so neither reading is safe.
   const bytes = Buffer.from(readFileSync(join(folder, 'deflated.pt')));
   const name = Buffer.from('single/data/0');
   let header = bytes.indexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]));

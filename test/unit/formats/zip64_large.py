@@ -21,7 +21,7 @@ sizes. The central directory is followed by the ZIP64 end of central directory r
 classic end record.
 
 Checks before printing: torch unpickles data.pkl to the intended shapes, strides and storage offsets on the meta
-device (no storage is allocated), and Python's zipfile lists the sizes, CRCs and offsets intended and reads the
+device, where no storage is allocated. Python's zipfile lists the sizes, CRCs and offsets intended, and reads the
 small records back with their CRC-32 checked. --check-crc also reads all of big through zipfile to check its
 CRC-32: 4.4e9 bytes of holes, 12 s on a 2-core VM with ext4.
 
